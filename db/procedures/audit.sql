@@ -1,0 +1,29 @@
+-- The books, checked from scratch: one row for every disagreement, none when all is well.
+CREATE OR REPLACE FUNCTION wallet.audit()
+RETURNS TABLE (problem text, user_id bigint, transaction_id bigint, detail text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+  WITH flows AS (
+    SELECT w.user_id, w.balance,
+           coalesce((SELECT sum(t.amount) FROM wallet.transactions t WHERE t.receiver_id = w.user_id), 0) AS credits,
+           coalesce((SELECT sum(t.amount) FROM wallet.transactions t WHERE t.sender_id = w.user_id), 0) AS debits
+      FROM wallet.wallets w
+  )
+  SELECT 'balance_mismatch', f.user_id, NULL::bigint,
+         format('wallet %s has %s, its credits minus debits are %s', f.user_id, f.balance, f.credits - f.debits)
+    FROM flows f WHERE f.balance <> f.credits - f.debits
+  UNION ALL
+  SELECT 'negative_balance', w.user_id, NULL, format('wallet %s has %s', w.user_id, w.balance)
+    FROM wallet.wallets w WHERE w.balance < 0
+  UNION ALL
+  SELECT 'total_mismatch', NULL, NULL, format('balances total %s, deposits total %s', b.total, d.total)
+    FROM (SELECT coalesce(sum(balance), 0) AS total FROM wallet.wallets) b,
+         (SELECT coalesce(sum(amount), 0) AS total FROM wallet.transactions WHERE kind = 'deposit') d
+   WHERE b.total <> d.total
+  UNION ALL
+  SELECT 'missing_receipt', coalesce(t.sender_id, t.receiver_id), t.id,
+         format('transaction %s has no receipt row', t.id)
+    FROM wallet.transactions t WHERE NOT EXISTS (SELECT 1 FROM wallet.receipts r WHERE r.transaction_id = t.id)
+$$;

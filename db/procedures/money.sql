@@ -1,0 +1,148 @@
+-- The two ways money moves. Each is one call, one transaction: lock, check, update, append, outbox.
+
+-- The receipt outbox row, written with its transaction. NOTIFY wakes the dispatcher at once; a caller that
+-- starts the receipt workflow itself (the API) sets wallet.caller_starts_receipts = on to skip the NOTIFY,
+-- whose commit-time cost is measurable under load. The dispatcher's sweep still covers a failed start.
+CREATE OR REPLACE FUNCTION wallet.open_receipt(p_transaction_id bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = wallet, pg_temp
+AS $$
+BEGIN
+  INSERT INTO wallet.receipts (transaction_id) VALUES (p_transaction_id);
+  IF coalesce(current_setting('wallet.caller_starts_receipts', true), '') <> 'on' THEN
+    PERFORM pg_notify('wallet_receipt_pending', p_transaction_id::text);
+  END IF;
+END
+$$;
+
+-- What numeric(20,2) can hold: a clear error instead of a numeric overflow.
+CREATE OR REPLACE FUNCTION wallet.max_balance()
+RETURNS numeric
+LANGUAGE sql IMMUTABLE
+SET search_path = wallet, pg_temp
+AS $$ SELECT 999999999999999999.99::numeric $$;
+
+CREATE OR REPLACE FUNCTION wallet.transfer(
+  p_sender_id bigint, p_receiver_id bigint, p_amount numeric, p_idempotency_key text DEFAULT NULL)
+RETURNS TABLE (transaction_id bigint, sender_balance numeric, receiver_balance numeric,
+               created_at timestamptz, replayed boolean)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+DECLARE
+  fingerprint bytea;
+  earlier     wallet.transactions;
+  locked      record;
+  from_row    record;
+  to_row      record;
+  made        wallet.transactions;
+BEGIN
+  IF p_sender_id = p_receiver_id THEN
+    RAISE EXCEPTION 'cannot transfer to the same wallet'
+      USING ERRCODE = 'W1004', DETAIL = format('sender and receiver are both wallet %s', p_sender_id);
+  END IF;
+  PERFORM wallet.assert_valid_amount(p_amount, 'transfer');
+  PERFORM wallet.assert_valid_idempotency_key(p_idempotency_key);
+
+  IF p_idempotency_key IS NOT NULL THEN
+    fingerprint := wallet.request_fingerprint('transfer', p_sender_id, p_receiver_id, p_amount);
+    earlier := wallet.claim_idempotency_key(p_sender_id, p_idempotency_key, fingerprint);
+    IF earlier.id IS NOT NULL THEN
+      RETURN QUERY SELECT earlier.id, earlier.sender_balance_after, earlier.receiver_balance_after,
+                          earlier.created_at, true;
+      RETURN;
+    END IF;
+  END IF;
+
+  -- Both rows in one statement, in ascending id order: two transfers in opposite directions lock in the
+  -- same order and so can never deadlock.
+  FOR locked IN
+    SELECT w.user_id, w.balance FROM wallet.wallets w
+     WHERE w.user_id IN (p_sender_id, p_receiver_id)
+     ORDER BY w.user_id
+       FOR UPDATE
+  LOOP
+    IF locked.user_id = p_sender_id THEN from_row := locked; ELSE to_row := locked; END IF;
+  END LOOP;
+
+  IF from_row IS NULL THEN
+    RAISE EXCEPTION 'sender wallet not found' USING ERRCODE = 'W1002', DETAIL = format('no wallet %s', p_sender_id);
+  END IF;
+  IF to_row IS NULL THEN
+    RAISE EXCEPTION 'receiver wallet not found'
+      USING ERRCODE = 'W1003', DETAIL = format('no wallet %s', p_receiver_id);
+  END IF;
+  IF from_row.balance < p_amount THEN
+    RAISE EXCEPTION 'insufficient funds'
+      USING ERRCODE = 'W1001',
+            DETAIL = format('wallet %s has %s, transfer needs %s', p_sender_id, from_row.balance,
+                            round(p_amount, 2));
+  END IF;
+
+  IF to_row.balance > wallet.max_balance() - p_amount THEN
+    RAISE EXCEPTION 'receiver balance would exceed the maximum'
+      USING ERRCODE = 'W1014', DETAIL = format('wallet %s has %s, the maximum balance is %s',
+                                              p_receiver_id, to_row.balance, wallet.max_balance());
+  END IF;
+
+  UPDATE wallet.wallets w SET balance = w.balance - p_amount, updated_at = now() WHERE w.user_id = p_sender_id;
+  UPDATE wallet.wallets w SET balance = w.balance + p_amount, updated_at = now() WHERE w.user_id = p_receiver_id;
+
+  INSERT INTO wallet.transactions AS t (kind, sender_id, receiver_id, amount, sender_balance_after,
+                                        receiver_balance_after, idempotency_key, request_fingerprint)
+  VALUES ('transfer', p_sender_id, p_receiver_id, p_amount, from_row.balance - p_amount,
+          to_row.balance + p_amount, p_idempotency_key, fingerprint)
+  RETURNING t.* INTO made;
+  PERFORM wallet.open_receipt(made.id);
+
+  RETURN QUERY SELECT made.id, made.sender_balance_after, made.receiver_balance_after, made.created_at, false;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION wallet.deposit(p_user_id bigint, p_amount numeric, p_idempotency_key text DEFAULT NULL)
+RETURNS TABLE (transaction_id bigint, balance numeric, created_at timestamptz, replayed boolean)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+DECLARE
+  fingerprint bytea;
+  earlier     wallet.transactions;
+  new_balance numeric;
+  made        wallet.transactions;
+BEGIN
+  PERFORM wallet.assert_valid_amount(p_amount, 'deposit');
+  PERFORM wallet.assert_valid_idempotency_key(p_idempotency_key);
+
+  IF p_idempotency_key IS NOT NULL THEN
+    fingerprint := wallet.request_fingerprint('deposit', NULL, p_user_id, p_amount);
+    earlier := wallet.claim_idempotency_key(p_user_id, p_idempotency_key, fingerprint);
+    IF earlier.id IS NOT NULL THEN
+      RETURN QUERY SELECT earlier.id, earlier.receiver_balance_after, earlier.created_at, true;
+      RETURN;
+    END IF;
+  END IF;
+
+  UPDATE wallet.wallets w SET balance = w.balance + p_amount, updated_at = now()
+   WHERE w.user_id = p_user_id AND w.balance <= wallet.max_balance() - p_amount
+  RETURNING w.balance INTO new_balance;
+  IF new_balance IS NULL THEN
+    IF EXISTS (SELECT 1 FROM wallet.wallets w WHERE w.user_id = p_user_id) THEN
+      RAISE EXCEPTION 'balance would exceed the maximum'
+        USING ERRCODE = 'W1014', DETAIL = format('wallet %s cannot hold %s more; the maximum balance is %s',
+                                                p_user_id, round(p_amount, 2), wallet.max_balance());
+    END IF;
+    RAISE EXCEPTION 'receiver wallet not found' USING ERRCODE = 'W1003', DETAIL = format('no wallet %s', p_user_id);
+  END IF;
+
+  INSERT INTO wallet.transactions AS t (kind, receiver_id, amount, receiver_balance_after, idempotency_key,
+                                        request_fingerprint)
+  VALUES ('deposit', p_user_id, p_amount, new_balance, p_idempotency_key, fingerprint)
+  RETURNING t.* INTO made;
+  PERFORM wallet.open_receipt(made.id);
+
+  RETURN QUERY SELECT made.id, made.receiver_balance_after, made.created_at, false;
+END
+$$;

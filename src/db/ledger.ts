@@ -1,0 +1,100 @@
+// Typed calls to the SQL functions of db/procedures. Money is the exact string PostgreSQL returns.
+import type pg from 'pg';
+
+type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+export interface TransferRow {
+  transaction_id: number;
+  sender_balance: string;
+  receiver_balance: string;
+  created_at: Date;
+  replayed: boolean;
+}
+
+export interface DepositRow {
+  transaction_id: number;
+  balance: string;
+  created_at: Date;
+  replayed: boolean;
+}
+
+export interface TransactionView {
+  id: number;
+  kind: 'transfer' | 'deposit';
+  direction: 'sent' | 'received';
+  counterparty_id: number | null;
+  amount: string;
+  created_at: Date;
+  receipt_status: 'pending' | 'rendered';
+}
+
+export interface Credentials {
+  user_id: number;
+  username: string;
+  password_hash: string | null;
+}
+
+async function one<T>(db: Queryable, text: string, values: unknown[]): Promise<T> {
+  const { rows } = await db.query(text, values);
+  return rows[0] as T;
+}
+
+export const ledger = {
+  transfer: (db: Queryable, senderId: number, receiverId: number, amount: string, key?: string) =>
+    one<TransferRow>(db, 'SELECT * FROM wallet.transfer($1, $2, $3::numeric, $4)', [
+      senderId,
+      receiverId,
+      amount,
+      key ?? null,
+    ]),
+
+  deposit: (db: Queryable, userId: number, amount: string, key?: string) =>
+    one<DepositRow>(db, 'SELECT * FROM wallet.deposit($1, $2::numeric, $3)', [userId, amount, key ?? null]),
+
+  balance: (db: Queryable, userId: number) =>
+    one<{ user_id: number; username: string; balance: string } | undefined>(
+      db,
+      'SELECT * FROM wallet.balance($1)',
+      [userId],
+    ),
+
+  createUser: async (db: Queryable, username: string, passwordHash: string | null) =>
+    (await one<{ id: number }>(db, 'SELECT wallet.create_user($1, $2) AS id', [username, passwordHash])).id,
+
+  setPassword: async (db: Queryable, username: string, passwordHash: string) =>
+    (await one<{ id: number }>(db, 'SELECT wallet.set_password($1, $2) AS id', [username, passwordHash])).id,
+
+  credentials: (db: Queryable, username: string) =>
+    one<Credentials | undefined>(db, 'SELECT * FROM wallet.user_credentials($1)', [username]),
+
+  history: async (db: Queryable, userId: number, limit: number, before: number | null) =>
+    (await db.query('SELECT * FROM wallet.history($1, $2, $3)', [userId, limit, before])).rows as TransactionView[],
+
+  transactionFor: (db: Queryable, userId: number, transactionId: number) =>
+    one<TransactionView | undefined>(db, 'SELECT * FROM wallet.transaction_for($1, $2)', [userId, transactionId]),
+
+  receiptFor: (db: Queryable, userId: number, transactionId: number) =>
+    one<{ status: 'pending' | 'rendered'; pdf: Buffer | null; pdf_sha256: string | null } | undefined>(
+      db,
+      'SELECT * FROM wallet.receipt_for($1, $2)',
+      [userId, transactionId],
+    ),
+
+  receiptBacklog: (db: Queryable) =>
+    one<{ pending: number; unstarted: number; oldest_pending_at: Date | null }>(
+      db,
+      'SELECT * FROM wallet.receipt_backlog()',
+      [],
+    ),
+
+  markReceiptsStarted: async (db: Queryable, transactionIds: number[]) =>
+    (await one<{ n: number }>(db, 'SELECT wallet.mark_receipts_started($1::bigint[]) AS n', [transactionIds])).n,
+
+  audit: async (db: Queryable) =>
+    (await db.query('SELECT * FROM wallet.audit()')).rows as {
+      problem: string;
+      user_id: number | null;
+      transaction_id: number | null;
+      detail: string;
+    }[],
+};

@@ -1,0 +1,35 @@
+// The connection pool. Ids arrive as JS numbers (bigint ids stay far below 2^53); money stays a string.
+import pg from 'pg';
+
+// int8 (20): ids and counts. numeric (1700) is deliberately left alone: pg returns it as an exact string.
+pg.types.setTypeParser(20, (value) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new Error(`bigint ${value} is beyond the safe integer range`);
+  return n;
+});
+
+export interface PoolOptions {
+  url: string;
+  max?: number;
+  /** The role to act as (SET ROLE at connect); the API uses the least-privileged wallet_app. */
+  role?: string;
+  /** The caller starts receipt workflows itself, so the SQL functions skip the NOTIFY. */
+  startsReceiptWorkflows?: boolean;
+  applicationName?: string;
+  statementTimeoutMs?: number;
+}
+
+export function createPool(opts: PoolOptions): pg.Pool {
+  const settings: string[] = [];
+  if (opts.role) settings.push(`-c role=${opts.role}`);
+  if (opts.startsReceiptWorkflows) settings.push('-c wallet.caller_starts_receipts=on');
+  if (opts.statementTimeoutMs) settings.push(`-c statement_timeout=${opts.statementTimeoutMs}`);
+  return new pg.Pool({
+    connectionString: opts.url,
+    max: opts.max ?? 10,
+    options: settings.join(' ') || undefined,
+    application_name: opts.applicationName ?? 'wallet',
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+  });
+}

@@ -1,0 +1,26 @@
+// The project's own SQLSTATEs (class W1), raised by db/procedures. The README's table lists the same.
+export const SqlState = {
+  insufficientFunds: 'W1001',
+  senderNotFound: 'W1002',
+  receiverNotFound: 'W1003',
+  sameWallet: 'W1004',
+  invalidAmount: 'W1005',
+  idempotencyKeyReused: 'W1006',
+  invalidIdempotencyKey: 'W1007',
+  usernameTaken: 'W1008',
+  invalidUsername: 'W1009',
+  appendOnly: 'W1010',
+  idempotencyKeyInUse: 'W1011',
+  userNotFound: 'W1012',
+  transactionNotFound: 'W1013',
+  balanceOverLimit: 'W1014',
+  emptyReceipt: 'W1015',
+} as const;
+
+export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];
+
+/** The SQLSTATE of a pg error, if it is one. */
+export function sqlStateOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.length === 5 ? code : undefined;
+}

@@ -1,0 +1,50 @@
+// Starting a receipt workflow, the one way both the API (right after commit) and the dispatcher do it.
+// The workflow id is the business id, so two starts of one receipt collapse into one execution.
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ReceiverIdKey, SenderIdKey, TransactionIdKey } from './search-attributes.js';
+
+export const RECEIPT_WORKFLOW_TYPE = 'receiptWorkflow';
+
+export interface ReceiptStart {
+  transactionId: number;
+  senderId: number | null; // null for a deposit
+  receiverId: number;
+  amount: string;
+}
+
+export interface ReceiptWorkflowInput {
+  transactionId: number;
+}
+
+export function receiptWorkflowId(transactionId: number): string {
+  return `receipt-${transactionId}`;
+}
+
+/** Starts the receipt workflow unless one is running or already completed for this transaction. */
+export async function startReceiptWorkflow(
+  client: Client,
+  taskQueue: string,
+  receipt: ReceiptStart,
+): Promise<'started' | 'already-started'> {
+  try {
+    await client.workflow.start(RECEIPT_WORKFLOW_TYPE, {
+      taskQueue,
+      workflowId: receiptWorkflowId(receipt.transactionId),
+      args: [{ transactionId: receipt.transactionId } satisfies ReceiptWorkflowInput],
+      // A running execution absorbs a second start; a completed one is never redone, a failed one may be.
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+      typedSearchAttributes: [
+        { key: TransactionIdKey, value: receipt.transactionId },
+        { key: ReceiverIdKey, value: receipt.receiverId },
+        ...(receipt.senderId === null ? [] : [{ key: SenderIdKey, value: receipt.senderId }]),
+      ],
+      memo: { amount: receipt.amount, kind: receipt.senderId === null ? 'deposit' : 'transfer' },
+    });
+    return 'started';
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
+    throw error;
+  }
+}

@@ -1,0 +1,63 @@
+// A fresh database per test file, cloned from the migrated template (fast: no migrations per file).
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, inject } from 'vitest';
+import { createPool } from '../../src/db/pool.js';
+
+const TEMPLATE_DB = 'wallet_test_template';
+
+export interface TestDatabase {
+  url: string;
+  /** Superuser pool: for setup and for checks the application role may not make. */
+  admin: pg.Pool;
+  /** Pool acting as wallet_app, as the API does. */
+  app: pg.Pool;
+  /** Opens one more dedicated client (for concurrency tests that need separate connections). */
+  client(role?: string): Promise<pg.Client>;
+}
+
+export function databaseUrl(name: string): string {
+  const u = new URL(inject('pgAdminUrl'));
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Creates the database now and drops it after the file's tests. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `wallet_test_${randomBytes(6).toString('hex')}`;
+  const server = new pg.Client(inject('pgAdminUrl'));
+  await server.connect();
+  await server.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+  await server.end();
+  const url = databaseUrl(name);
+  const admin = createPool({ url, max: 5 });
+  const app = createPool({ url, max: 10, role: 'wallet_app' });
+  const clients: pg.Client[] = [];
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    await Promise.all([admin.end(), app.end()]);
+    const drop = new pg.Client(inject('pgAdminUrl'));
+    await drop.connect();
+    await drop.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await drop.end();
+  });
+  return {
+    url,
+    admin,
+    app,
+    async client(role?: string) {
+      const c = new pg.Client({ connectionString: url, options: role ? `-c role=${role}` : undefined });
+      await c.connect();
+      clients.push(c);
+      return c;
+    },
+  };
+}
+
+/** Creates a user with a funded wallet; returns its id. */
+export async function fundedUser(db: pg.Pool, username: string, amount = '0.00'): Promise<number> {
+  const { rows } = await db.query('SELECT wallet.create_user($1, NULL) AS id', [username]);
+  const id = rows[0].id as number;
+  if (amount !== '0.00') await db.query('SELECT * FROM wallet.deposit($1, $2::numeric)', [id, amount]);
+  return id;
+}
