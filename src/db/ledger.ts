@@ -68,10 +68,14 @@ export const ledger = {
     one<Credentials | undefined>(db, 'SELECT * FROM wallet.user_credentials($1)', [username]),
 
   history: async (db: Queryable, userId: number, limit: number, before: number | null) =>
-    (await db.query('SELECT * FROM wallet.history($1, $2, $3)', [userId, limit, before])).rows as TransactionView[],
+    (await db.query('SELECT * FROM wallet.history($1, $2, $3)', [userId, limit, before]))
+      .rows as TransactionView[],
 
   transactionFor: (db: Queryable, userId: number, transactionId: number) =>
-    one<TransactionView | undefined>(db, 'SELECT * FROM wallet.transaction_for($1, $2)', [userId, transactionId]),
+    one<TransactionView | undefined>(db, 'SELECT * FROM wallet.transaction_for($1, $2)', [
+      userId,
+      transactionId,
+    ]),
 
   receiptFor: (db: Queryable, userId: number, transactionId: number) =>
     one<{ status: 'pending' | 'rendered'; pdf: Buffer | null; pdf_sha256: string | null } | undefined>(
@@ -88,7 +92,8 @@ export const ledger = {
     ),
 
   markReceiptsStarted: async (db: Queryable, transactionIds: number[]) =>
-    (await one<{ n: number }>(db, 'SELECT wallet.mark_receipts_started($1::bigint[]) AS n', [transactionIds])).n,
+    (await one<{ n: number }>(db, 'SELECT wallet.mark_receipts_started($1::bigint[]) AS n', [transactionIds]))
+      .n,
 
   audit: async (db: Queryable) =>
     (await db.query('SELECT * FROM wallet.audit()')).rows as {

@@ -1,2 +1,9 @@
 // The canonical function sources, in the order they must be installed (later files call earlier ones).
-export const PROCEDURE_FILES = ['validation.sql', 'users.sql', 'money.sql', 'history.sql', 'receipts.sql', 'audit.sql'];
+export const PROCEDURE_FILES = [
+  'validation.sql',
+  'users.sql',
+  'money.sql',
+  'history.sql',
+  'receipts.sql',
+  'audit.sql',
+];
