@@ -34,9 +34,10 @@ AS $$
 DECLARE
   fingerprint bytea;
   earlier     wallet.transactions;
-  locked      record;
-  from_row    record;
-  to_row      record;
+  from_balance numeric;
+  to_balance   numeric;
+  from_found   boolean;
+  to_found     boolean;
   made        wallet.transactions;
 BEGIN
   IF p_sender_id = p_receiver_id THEN
@@ -44,9 +45,9 @@ BEGIN
       USING ERRCODE = 'W1004', DETAIL = format('sender and receiver are both wallet %s', p_sender_id);
   END IF;
   PERFORM wallet.assert_valid_amount(p_amount, 'transfer');
-  PERFORM wallet.assert_valid_idempotency_key(p_idempotency_key);
 
   IF p_idempotency_key IS NOT NULL THEN
+    PERFORM wallet.assert_valid_idempotency_key(p_idempotency_key);
     fingerprint := wallet.request_fingerprint('transfer', p_sender_id, p_receiver_id, p_amount);
     earlier := wallet.claim_idempotency_key(p_sender_id, p_idempotency_key, fingerprint);
     IF earlier.id IS NOT NULL THEN
@@ -58,42 +59,42 @@ BEGIN
 
   -- Both rows in one statement, in ascending id order: two transfers in opposite directions lock in the
   -- same order and so can never deadlock.
-  FOR locked IN
-    SELECT w.user_id, w.balance FROM wallet.wallets w
-     WHERE w.user_id IN (p_sender_id, p_receiver_id)
-     ORDER BY w.user_id
-       FOR UPDATE
-  LOOP
-    IF locked.user_id = p_sender_id THEN from_row := locked; ELSE to_row := locked; END IF;
-  END LOOP;
+  SELECT max(l.balance) FILTER (WHERE l.user_id = p_sender_id), max(l.balance) FILTER (WHERE l.user_id = p_receiver_id),
+         bool_or(l.user_id = p_sender_id), bool_or(l.user_id = p_receiver_id)
+    INTO from_balance, to_balance, from_found, to_found
+    FROM (SELECT w.user_id, w.balance FROM wallet.wallets w
+           WHERE w.user_id IN (p_sender_id, p_receiver_id)
+           ORDER BY w.user_id
+             FOR UPDATE) l;
 
-  IF from_row IS NULL THEN
+  IF from_found IS NOT TRUE THEN
     RAISE EXCEPTION 'sender wallet not found' USING ERRCODE = 'W1002', DETAIL = format('no wallet %s', p_sender_id);
   END IF;
-  IF to_row IS NULL THEN
+  IF to_found IS NOT TRUE THEN
     RAISE EXCEPTION 'receiver wallet not found'
       USING ERRCODE = 'W1003', DETAIL = format('no wallet %s', p_receiver_id);
   END IF;
-  IF from_row.balance < p_amount THEN
+  IF from_balance < p_amount THEN
     RAISE EXCEPTION 'insufficient funds'
       USING ERRCODE = 'W1001',
-            DETAIL = format('wallet %s has %s, transfer needs %s', p_sender_id, from_row.balance,
-                            round(p_amount, 2));
+            DETAIL = format('wallet %s has %s, transfer needs %s', p_sender_id, from_balance, round(p_amount, 2));
   END IF;
-
-  IF to_row.balance > wallet.max_balance() - p_amount THEN
+  IF to_balance > wallet.max_balance() - p_amount THEN
     RAISE EXCEPTION 'receiver balance would exceed the maximum'
       USING ERRCODE = 'W1014', DETAIL = format('wallet %s has %s, the maximum balance is %s',
-                                              p_receiver_id, to_row.balance, wallet.max_balance());
+                                              p_receiver_id, to_balance, wallet.max_balance());
   END IF;
 
-  UPDATE wallet.wallets w SET balance = w.balance - p_amount, updated_at = now() WHERE w.user_id = p_sender_id;
-  UPDATE wallet.wallets w SET balance = w.balance + p_amount, updated_at = now() WHERE w.user_id = p_receiver_id;
+  -- One statement updates both rows (already locked, so its order does not matter).
+  UPDATE wallet.wallets w
+     SET balance = w.balance + CASE WHEN w.user_id = p_sender_id THEN -p_amount ELSE p_amount END,
+         updated_at = now()
+   WHERE w.user_id IN (p_sender_id, p_receiver_id);
 
   INSERT INTO wallet.transactions AS t (kind, sender_id, receiver_id, amount, sender_balance_after,
                                         receiver_balance_after, idempotency_key, request_fingerprint)
-  VALUES ('transfer', p_sender_id, p_receiver_id, p_amount, from_row.balance - p_amount,
-          to_row.balance + p_amount, p_idempotency_key, fingerprint)
+  VALUES ('transfer', p_sender_id, p_receiver_id, p_amount, from_balance - p_amount,
+          to_balance + p_amount, p_idempotency_key, fingerprint)
   RETURNING t.* INTO made;
   PERFORM wallet.open_receipt(made.id);
 
@@ -114,9 +115,9 @@ DECLARE
   made        wallet.transactions;
 BEGIN
   PERFORM wallet.assert_valid_amount(p_amount, 'deposit');
-  PERFORM wallet.assert_valid_idempotency_key(p_idempotency_key);
 
   IF p_idempotency_key IS NOT NULL THEN
+    PERFORM wallet.assert_valid_idempotency_key(p_idempotency_key);
     fingerprint := wallet.request_fingerprint('deposit', NULL, p_user_id, p_amount);
     earlier := wallet.claim_idempotency_key(p_user_id, p_idempotency_key, fingerprint);
     IF earlier.id IS NOT NULL THEN

@@ -1,0 +1,122 @@
+// bench/sql: pgbench against a migrated database with 10,000 funded wallets, fsync and synchronous_commit on,
+// 8 clients. Scenarios alternate in rounds so that machine noise hits them all alike; medians are reported.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { migrate } from '../../src/db/migrate.js';
+import { findFreePort } from '../../src/net/free-port.js';
+import { HOT_SENDER_TRANSFER, UNIFORM_TRANSFER } from './scripts.js';
+
+const run = promisify(execFile);
+const CLIENTS = 8;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const TPCB_SCALE = 10; // >= clients, so tpcb-like is not throttled by a single branch row
+
+interface Scenario {
+  name: string;
+  args: string[]; // pgbench arguments besides connection and duration
+  pgoptions?: string;
+}
+
+async function pgbench(url: URL, scenario: Scenario): Promise<number> {
+  const { stdout } = await run(
+    'pgbench',
+    [
+      '-h',
+      url.hostname,
+      '-p',
+      url.port,
+      '-U',
+      url.username,
+      '-c',
+      String(CLIENTS),
+      '-j',
+      '2',
+      '-T',
+      String(SECONDS),
+      '-n',
+      ...scenario.args,
+      url.pathname.slice(1),
+    ],
+    {
+      env: { ...process.env, PGPASSWORD: url.password, PGOPTIONS: scenario.pgoptions ?? '' },
+      maxBuffer: 1 << 24,
+    },
+  );
+  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1];
+  const failed = /number of failed transactions: (\d+)/.exec(stdout)?.[1];
+  if (!tps) throw new Error(`could not read pgbench output:\n${stdout}`);
+  if (failed && failed !== '0') throw new Error(`${scenario.name}: ${failed} failed transactions`);
+  return Number(tps);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'wallet-bench-sql-'));
+const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await findFreePort() });
+try {
+  const url = new URL(server.url);
+  const admin = new pg.Client(server.url);
+  await admin.connect();
+  await admin.query('CREATE DATABASE bench');
+  await admin.end();
+  url.pathname = '/bench';
+  await migrate(url.toString());
+  const db = new pg.Client(url.toString());
+  await db.connect();
+  await db.query(await readFile(new URL('./setup.sql', import.meta.url), 'utf8'));
+  await db.query('VACUUM ANALYZE');
+  const settings = await db.query(
+    "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit')",
+  );
+  await db.end();
+  await run(
+    'pgbench',
+    ['-i', '-q', '-s', String(TPCB_SCALE), '-h', url.hostname, '-p', url.port, '-U', url.username, 'bench'],
+    {
+      env: { ...process.env, PGPASSWORD: url.password },
+    },
+  );
+  const uniform = path.join(dir, 'uniform.sql');
+  const hot = path.join(dir, 'hot.sql');
+  await writeFile(uniform, UNIFORM_TRANSFER);
+  await writeFile(hot, HOT_SENDER_TRANSFER);
+
+  const api = '-c role=wallet_app -c wallet.caller_starts_receipts=on';
+  const scenarios: Scenario[] = [
+    { name: 'tpcb-like (pgbench built-in)', args: ['-b', 'tpcb-like'] },
+    { name: 'wallet.transfer, uniform, as the API', args: ['-f', uniform], pgoptions: api },
+    { name: 'wallet.transfer, uniform, as psql (NOTIFY)', args: ['-f', uniform] },
+    { name: 'wallet.transfer, one hot sender, as the API', args: ['-f', hot], pgoptions: api },
+  ];
+  const results = new Map<string, number[]>(scenarios.map((s) => [s.name, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const scenario of scenarios) {
+      const tps = await pgbench(url, scenario);
+      results.get(scenario.name)?.push(tps);
+      console.log(`round ${round}: ${scenario.name}: ${tps.toFixed(0)} TPS`);
+    }
+  }
+  const base = median(results.get(scenarios[0]?.name ?? '') ?? []);
+  console.log(
+    `\n${os.availableParallelism()} cores, ${CLIENTS} clients, ${SECONDS} s x ${ROUNDS} rounds, ` +
+      settings.rows.map((r) => `${r.name}=${r.setting}`).join(' '),
+  );
+  for (const [name, values] of results) {
+    const tps = median(values);
+    console.log(
+      `${name.padEnd(48)} ${tps.toFixed(0).padStart(6)} TPS  ${(tps / base).toFixed(2)}x tpcb-like`,
+    );
+  }
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  await server.stop();
+  await rm(dir, { recursive: true, force: true });
+}
