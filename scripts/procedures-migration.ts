@@ -14,7 +14,10 @@ const numbers = (await readdir(dir)).map((f) => Number.parseInt(f, 10)).filter(N
 const next = String(Math.max(0, ...numbers) + 1).padStart(4, '0');
 const parts = ['-- Up Migration', `-- Generated from db/procedures by scripts/procedures-migration.ts.`];
 for (const file of PROCEDURE_FILES) {
-  parts.push(`\n-- ==== db/procedures/${file} ====\n`, await readFile(path.join('db/procedures', file), 'utf8'));
+  parts.push(
+    `\n-- ==== db/procedures/${file} ====\n`,
+    await readFile(path.join('db/procedures', file), 'utf8'),
+  );
 }
 parts.push('\nGRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA wallet TO wallet_app;');
 parts.push('REVOKE EXECUTE ON FUNCTION wallet.reject_transaction_change() FROM wallet_app;\n');

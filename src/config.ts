@@ -41,7 +41,8 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
 
 function oneOf(env: Env, name: string, fallback: string, allowed: string[]): string {
   const raw = env[name] || fallback;
-  if (!allowed.includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  if (!allowed.includes(raw))
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
   return raw;
 }
 

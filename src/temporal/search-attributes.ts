@@ -23,5 +23,8 @@ const CLI_KIND: Record<SearchAttributeType, string> = {
 
 /** `--search-attribute NAME=Kind` flags for `temporal server start-dev` / `operator search-attribute create`. */
 export function searchAttributeCliArgs(): string[] {
-  return RECEIPT_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${CLI_KIND[key.type]}`]);
+  return RECEIPT_SEARCH_ATTRIBUTES.flatMap((key) => [
+    '--search-attribute',
+    `${key.name}=${CLI_KIND[key.type]}`,
+  ]);
 }
