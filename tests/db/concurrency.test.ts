@@ -74,13 +74,10 @@ describe('one idempotency key, ten racing connections', () => {
     const outcomes = await Promise.all(
       clients.slice(0, 10).map((c) => call(c, TRANSFER, [from, to, '7.00', 'race-key'])),
     );
-    const made = outcomes.filter((o) => o.ok && o.row.replayed === false);
+    const made = outcomes.flatMap((o) => (o.ok && o.row.replayed === false ? [o.row] : []));
     expect(made).toHaveLength(1);
     for (const o of outcomes) {
-      if (o.ok)
-        expect(o.row.transaction_id).toBe(
-          (made[0] as { row: { transaction_id: number } }).row.transaction_id,
-        );
+      if (o.ok) expect(o.row.transaction_id).toBe(made[0]?.transaction_id);
       else expect(o.code).toBe(SqlState.idempotencyKeyInUse);
     }
     const count = await db.admin.query(
