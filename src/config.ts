@@ -3,6 +3,7 @@ import os from 'node:os';
 
 export interface Config {
   databaseUrl: string | undefined; // undefined: start the embedded PostgreSQL
+  databaseRole: string | undefined; // the role the API and worker act as (SET ROLE); undefined: the login's own
   embeddedPgPort: number;
   dataDir: string;
   host: string;
@@ -57,9 +58,18 @@ function url(env: Env, name: string): string | undefined {
   return raw;
 }
 
+function roleName(env: Env, name: string, fallback: string): string | undefined {
+  const raw = env[name] ?? fallback;
+  if (raw === '') return undefined;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw))
+    throw new ConfigError(`${name} must be a plain role name, got "${raw}"`);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   return {
     databaseUrl: url(env, 'DATABASE_URL'),
+    databaseRole: roleName(env, 'DATABASE_ROLE', 'wallet_app'),
     embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
     dataDir: env.WALLET_DATA_DIR || '.data',
     host: env.HOST || '127.0.0.1',
