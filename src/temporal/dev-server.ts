@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { Connection } from '@temporalio/client';
+import { searchAttributeCliArgs } from './search-attributes.js';
+
+export interface DevServerOptions {
+  cliPath: string;
+  port: number;
+  /** Web UI port; omitted means `--headless` (tests need no UI). */
+  uiPort?: number;
+  /** SQLite file to keep state across restarts; omitted means in-memory. */
+  dbFile?: string;
+  /** Extra namespace to create ("default" always exists). */
+  namespace?: string;
+  logLevel?: string;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  stop(): Promise<void>;
+  process: ChildProcess;
+}
+
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 5_000;
+const TAIL_CHARS = 4_000;
+
+/**
+ * Runs `temporal server start-dev` on 127.0.0.1 and resolves once it answers gRPC. We start it ourselves
+ * rather than through TestWorkflowEnvironment.createLocal because that waits only ~5 s, too little on a busy
+ * 2-core machine.
+ */
+export async function startTemporalDevServer(opts: DevServerOptions): Promise<DevServer> {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port)];
+  args.push(...(opts.uiPort === undefined ? ['--headless'] : ['--ui-port', String(opts.uiPort)]));
+  if (opts.dbFile) args.push('--db-filename', opts.dbFile);
+  if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
+  args.push('--log-level', opts.logLevel ?? 'warn', ...searchAttributeCliArgs());
+
+  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Keep only the output's tail, for the error message; reading the pipes also keeps the server from blocking.
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-TAIL_CHARS);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  // 'close' rather than 'exit': it comes after the pipes are drained, so the tail holds the last words.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  // A bad cliPath fails here with spawn's own error (e.g. ENOENT naming the path).
+  await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
+  // A test runner that dies must not leave a server holding the port.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const running = () => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
+  const stop = async () => {
+    process.off('exit', killOnExit);
+    if (!running()) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const address = `127.0.0.1:${opts.port}`;
+  const died = exited.then((): never => {
+    throw new Error(
+      `temporal dev server exited early (code ${child.exitCode}, signal ${child.signalCode}):\n${tail}`,
+    );
+  });
+  try {
+    await Promise.race([waitUntilServing(address, running), died]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const uiUrl = opts.uiPort === undefined ? undefined : `http://127.0.0.1:${opts.uiPort}`;
+  return { address, uiUrl, stop, process: child };
+}
+
+async function waitUntilServing(address: string, running: () => boolean): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let lastError: unknown;
+  // Stop polling once the process is gone: the caller reports that failure with the server's output.
+  while (Date.now() < deadline && running()) {
+    // lazy + close in finally: Connection.connect() leaks its gRPC channel when it fails, and a leaked channel
+    // keeps reconnecting (and keeps the event loop alive) after the server is gone.
+    const connection = Connection.lazy({ address, connectTimeout: 2_000 });
+    try {
+      await connection.ensureConnected();
+      await connection.workflowService.getSystemInfo({});
+      return;
+    } catch (err) {
+      lastError = err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    } finally {
+      await connection.close();
+    }
+  }
+  throw new Error(
+    `temporal dev server at ${address} not ready after ${READY_TIMEOUT_MS / 1000} s: ${lastError}`,
+  );
+}
