@@ -1,0 +1,64 @@
+// The bank workload against the running system: 16 clients, 20 users, concurrent balance reads; a uniform
+// run and a hot-wallet run. BANK_SECONDS sets the length (npm run test:soak runs it long).
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { seededRandom } from '../helpers/random.js';
+import { checkBooks, checkReceipts, waitForReceipts } from './checker.js';
+import { type BankUser, System } from './system.js';
+import { runWorkload } from './workload.js';
+
+const SECONDS = Number(process.env.BANK_SECONDS ?? 30);
+const USERS = 20;
+const FUNDING = '1000.00';
+
+// Whole-system runs: minutes, not the suite's default minute.
+vi.setConfig({ testTimeout: 300_000 });
+
+let system: System;
+let users: BankUser[];
+beforeAll(async () => {
+  system = await System.start();
+  users = await system.createUsers(USERS, FUNDING);
+}, 180_000);
+afterAll(async () => {
+  await system?.stop();
+});
+
+describe.each([
+  { label: 'uniform', hotShare: 0 },
+  { label: 'hot-wallet', hotShare: 0.8 },
+])('bank workload, $label', ({ label, hotShare }) => {
+  it(`keeps the books for ${SECONDS} s of concurrent transfers and reads`, async () => {
+    const random = seededRandom(`bank-${label}`);
+    const started = Date.now();
+    const result = await runWorkload({
+      apiUrl: () => system.apiUrl,
+      users,
+      random,
+      clients: 16,
+      readers: 4,
+      seconds: SECONDS,
+      hotShare,
+      label: `${label}-${random.seed}`,
+    });
+    const elapsed = (Date.now() - started) / 1000;
+    const report = await checkBooks(
+      system.db(),
+      result,
+      String(USERS * Number(FUNDING)),
+      users.map((u) => u.id),
+    );
+    const drain = await waitForReceipts(system.db(), 180_000);
+    const receiptProblems = await checkReceipts(system.db());
+    console.log(
+      `bank ${label}: seed=${random.seed} clients=16 users=${USERS} seconds=${elapsed.toFixed(1)} ` +
+        `transfers=${result.transfers.length} committed=${report.committed} rejected=${report.rejected} ` +
+        `tps=${(report.committed / elapsed).toFixed(0)} retries=${result.retries} reads=${result.reads} ` +
+        `negative_seen=${result.negativeSeen.length} problems=${report.problems.length} ` +
+        `receipt_drain_s=${drain?.toFixed(1) ?? 'timeout'} receipt_problems=${receiptProblems.length}`,
+    );
+    expect(report.problems, system.tail()).toEqual([]);
+    expect(report.committed).toBeGreaterThan(0);
+    expect(drain, 'receipt backlog did not drain').toBeDefined();
+    expect(receiptProblems).toEqual([]);
+  });
+});

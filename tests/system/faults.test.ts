@@ -1,0 +1,138 @@
+// Faults injected while the bank workload runs: the API and the worker SIGKILLed, PostgreSQL restarted,
+// Temporal stopped for 20 s, Chromium killed. After each the books hold and every receipt is rendered once;
+// the time to recover is printed.
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { seededRandom } from '../helpers/random.js';
+import { checkBooks, checkReceipts, waitForReceipts } from './checker.js';
+import { type BankUser, System } from './system.js';
+import { runWorkload } from './workload.js';
+
+const USERS = 20;
+const FUNDING = '1000.00';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Whole-system runs: minutes, not the suite's default minute.
+vi.setConfig({ testTimeout: 300_000 });
+
+let system: System;
+let users: BankUser[];
+beforeAll(async () => {
+  system = await System.start();
+  users = await system.createUsers(USERS, FUNDING);
+}, 180_000);
+afterAll(async () => {
+  await system?.stop();
+});
+
+/** Runs the workload while `fault` runs; returns the seconds from the fault's heal to recovery. */
+async function underLoad(label: string, seconds: number, fault: () => Promise<number>) {
+  const random = seededRandom(`fault-${label}`);
+  const workload = runWorkload({
+    apiUrl: () => system.apiUrl,
+    users,
+    random,
+    clients: 16,
+    readers: 4,
+    seconds,
+    label: `${label}-${random.seed}`,
+  });
+  const healedAt = await fault();
+  const result = await workload;
+  const firstSuccess = result.firstSuccessAfter(healedAt);
+  const report = await checkBooks(
+    system.db(),
+    result,
+    String(USERS * Number(FUNDING)),
+    users.map((u) => u.id),
+  );
+  const drain = await waitForReceipts(system.db(), 180_000);
+  const receiptProblems = await checkReceipts(system.db());
+  const stuck = await stuckWorkflows();
+  console.log(
+    `fault ${label}: seed=${random.seed} transfers=${result.transfers.length} committed=${report.committed} ` +
+      `retries=${result.retries} first_201_after_heal_s=${firstSuccess ? ((firstSuccess - healedAt) / 1000).toFixed(2) : 'none'} ` +
+      `receipts_drained_after_heal_s=${drain === undefined ? 'timeout' : ((Date.now() - healedAt) / 1000).toFixed(1)} ` +
+      `problems=${report.problems.length} receipt_problems=${receiptProblems.length} stuck_workflows=${stuck}`,
+  );
+  expect(report.problems, system.tail()).toEqual([]);
+  expect(firstSuccess, 'no transfer succeeded after the fault healed').toBeDefined();
+  expect(drain, `receipts did not drain\n${system.tail()}`).toBeDefined();
+  expect(receiptProblems).toEqual([]);
+  expect(stuck).toBe(0);
+}
+
+/** Receipt workflows that are neither completed nor running towards completion: failed, terminated, ... */
+async function stuckWorkflows(): Promise<number> {
+  const connection = await Connection.connect({ address: system.temporalAddress });
+  try {
+    const client = new Client({ connection });
+    const { count } = await client.workflow.count(
+      "WorkflowType = 'receiptWorkflow' AND ExecutionStatus != 'Completed' AND ExecutionStatus != 'Running'",
+    );
+    return count;
+  } finally {
+    await connection.close();
+  }
+}
+
+describe('faults under the bank workload', () => {
+  it('survives the API being SIGKILLed and restarted', async () => {
+    await underLoad('api-sigkill', 8, async () => {
+      await sleep(2000);
+      await System.kill(system.api);
+      await system.startApi();
+      return Date.now();
+    });
+  });
+
+  it('survives a PostgreSQL restart', async () => {
+    await underLoad('postgres-restart', 10, async () => {
+      await sleep(2000);
+      await system.postgres?.stop();
+      await sleep(1000);
+      await system.startPostgres();
+      return Date.now();
+    });
+  });
+
+  it('survives the Temporal server stopped for 20 s', async () => {
+    await underLoad('temporal-down-20s', 25, async () => {
+      await sleep(2000);
+      await system.temporal?.stop();
+      await sleep(20_000);
+      await system.startTemporal();
+      return Date.now();
+    });
+  });
+
+  it('survives the worker SIGKILLed in the middle of rendering', async () => {
+    await underLoad('worker-sigkill', 8, async () => {
+      // Wait until the worker has Chromium busy, then kill it without warning.
+      for (let i = 0; i < 100 && system.chromiumPids().length === 0; i++) await sleep(100);
+      await sleep(1000);
+      await System.kill(system.worker);
+      await sleep(500);
+      system.startWorker();
+      return Date.now();
+    });
+    expect(system.chromiumPids().length).toBeGreaterThan(0);
+  });
+
+  it('survives Chromium being killed under the worker', async () => {
+    await underLoad('chromium-kill', 8, async () => {
+      for (let i = 0; i < 100 && system.chromiumPids().length === 0; i++) await sleep(100);
+      await sleep(1000);
+      const pids = system.chromiumPids();
+      expect(pids.length).toBeGreaterThan(0);
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone with its parent
+        }
+      }
+      return Date.now();
+    });
+  });
+});

@@ -1,0 +1,169 @@
+// The whole system as separate processes, each of which a fault test can kill and bring back: its own
+// PostgreSQL (not the suite's shared one, since it gets restarted), a Temporal dev server with a state file,
+// the worker and the API.
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { hashPassword } from '../../src/auth/passwords.js';
+import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { migrate } from '../../src/db/migrate.js';
+import { type Child, startChild, waitForHttp } from '../../src/dev/children.js';
+import { findFreePort } from '../../src/net/free-port.js';
+import { resolveTemporalCli } from '../../src/temporal/cli-path.js';
+import { type DevServer, startTemporalDevServer } from '../../src/temporal/dev-server.js';
+
+export interface BankUser {
+  id: number;
+  username: string;
+  authorization: string;
+}
+
+const PASSWORD = 'bank-test-password';
+
+export class System {
+  readonly dir: string;
+  pgPort = 0;
+  temporalPort = 0;
+  apiPort = 0;
+  postgres?: EmbeddedServer;
+  temporal?: DevServer;
+  worker?: Child;
+  api?: Child;
+  admin?: pg.Pool;
+  private logTail: string[] = [];
+
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  static async start(): Promise<System> {
+    const system = new System(await mkdtemp(path.join(os.tmpdir(), 'wallet-system-')));
+    [system.pgPort, system.temporalPort, system.apiPort] = [
+      await findFreePort(),
+      await findFreePort(),
+      await findFreePort(),
+    ];
+    await system.startPostgres();
+    await migrate(system.databaseUrl);
+    system.admin = new pg.Pool({ connectionString: system.databaseUrl, max: 4 });
+    system.admin.on('error', () => undefined); // idle clients die when PostgreSQL is restarted on purpose
+    await system.startTemporal();
+    system.startWorker();
+    await system.startApi();
+    return system;
+  }
+
+  get databaseUrl(): string {
+    return `postgres://postgres:postgres@127.0.0.1:${this.pgPort}/postgres`;
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  get temporalAddress(): string {
+    return `127.0.0.1:${this.temporalPort}`;
+  }
+
+  /** The last lines the children printed, for a failure message. */
+  tail(): string {
+    return this.logTail.slice(-40).join('\n');
+  }
+
+  private keep(name: string) {
+    return (line: string) => {
+      this.logTail.push(`[${name}] ${line}`);
+      if (this.logTail.length > 400) this.logTail.splice(0, 200);
+    };
+  }
+
+  async startPostgres() {
+    this.postgres = await startEmbeddedPostgres({ dataDir: path.join(this.dir, 'pg'), port: this.pgPort });
+  }
+
+  async startTemporal() {
+    this.temporal = await startTemporalDevServer({
+      cliPath: resolveTemporalCli(),
+      port: this.temporalPort,
+      dbFile: path.join(this.dir, 'temporal.db'),
+    });
+  }
+
+  private env() {
+    return {
+      DATABASE_URL: this.databaseUrl,
+      TEMPORAL_ADDRESS: this.temporalAddress,
+      LOG_LEVEL: 'warn',
+      RECEIPT_SWEEP_MS: '1000',
+    };
+  }
+
+  startWorker() {
+    this.worker = startChild('worker', 'src/worker.ts', this.env(), this.keep('worker'));
+  }
+
+  async startApi() {
+    this.api = startChild(
+      'api',
+      'src/server.ts',
+      { ...this.env(), PORT: String(this.apiPort) },
+      this.keep('api'),
+    );
+    await waitForHttp(`${this.apiUrl}/health`, this.api);
+  }
+
+  /** SIGKILL: no graceful anything, as when a machine or the OOM killer takes a process. */
+  static async kill(child: Child | undefined) {
+    if (!child || child.process.exitCode !== null) return;
+    child.process.kill('SIGKILL');
+    await child.exited;
+  }
+
+  /** The Chromium processes under the worker (its browser and the browser's own children). */
+  chromiumPids(): number[] {
+    const workerPid = this.worker?.process.pid;
+    if (!workerPid) return [];
+    const out = execFileSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' });
+    const rows = out
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/));
+    const parent = new Map(rows.map(([pid, ppid]) => [Number(pid), Number(ppid)]));
+    const underWorker = (pid: number): boolean => {
+      for (let p = parent.get(pid); p && p > 1; p = parent.get(p)) if (p === workerPid) return true;
+      return false;
+    };
+    return rows
+      .filter(([pid, , comm]) => /chrom/i.test(comm ?? '') && underWorker(Number(pid)))
+      .map(([pid]) => Number(pid));
+  }
+
+  async createUsers(count: number, funding: string): Promise<BankUser[]> {
+    const hash = await hashPassword(PASSWORD);
+    const users: BankUser[] = [];
+    for (let i = 0; i < count; i++) {
+      const username = `bank${i}`;
+      const { rows } = await this.db().query('SELECT wallet.create_user($1, $2) AS id', [username, hash]);
+      await this.db().query('SELECT * FROM wallet.deposit($1, $2::numeric)', [rows[0].id, funding]);
+      const authorization = `Basic ${Buffer.from(`${username}:${PASSWORD}`).toString('base64')}`;
+      users.push({ id: rows[0].id, username, authorization });
+    }
+    return users;
+  }
+
+  db(): pg.Pool {
+    if (!this.admin) throw new Error('system not started');
+    return this.admin;
+  }
+
+  async stop() {
+    await System.kill(this.api);
+    await this.worker?.stop();
+    await this.temporal?.stop();
+    await this.admin?.end().catch(() => undefined);
+    await this.postgres?.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
