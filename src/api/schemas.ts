@@ -1,0 +1,188 @@
+// JSON schemas of the HTTP surface: they validate requests, serialize responses and produce the OpenAPI
+// document. Money is always a string; ids are integers no larger than JavaScript can hold exactly.
+export const MAX_ID = Number.MAX_SAFE_INTEGER;
+/** Digits with at most two decimals and at most 13 integer digits; the range is checked with decimal.js. */
+export const AMOUNT_PATTERN = '^(0|[1-9][0-9]{0,12})(\\.[0-9]{1,2})?$';
+export const MAX_AMOUNT = '1000000000000.00';
+export const IDEMPOTENCY_KEY_PATTERN = '^[\\x20-\\x7E]{1,255}$';
+
+export const AMOUNT_RULE =
+  `amount must be a string of digits with at most two decimals, greater than 0 and at most ` +
+  `"${MAX_AMOUNT}", for example "50.00"`;
+export const KEY_RULE = 'Idempotency-Key must be 1 to 255 printable ASCII characters';
+
+export { retryAfter };
+
+export const BASIC_AUTH = [{ basicAuth: [] }];
+
+const id = (description: string) => ({
+  type: 'integer',
+  minimum: 1,
+  maximum: MAX_ID,
+  description,
+  examples: [2],
+});
+const money = (description: string) => ({
+  type: 'string',
+  pattern: '^[0-9]+\\.[0-9]{2}$',
+  description,
+  examples: ['50.00'],
+});
+
+export const amountInput = {
+  type: 'string',
+  pattern: AMOUNT_PATTERN,
+  description: `A decimal string with at most two decimals, greater than 0 and at most ${MAX_AMOUNT}`,
+  examples: ['50.00'],
+};
+
+export const idempotencyHeaders = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      type: 'string',
+      pattern: IDEMPOTENCY_KEY_PATTERN,
+      description: 'Makes a retry safe: the same key and body return the first response and move no money',
+    },
+  },
+};
+
+const retryAfter = { 'Retry-After': { type: 'integer', description: 'Seconds to wait before retrying' } };
+const replayed = {
+  'Idempotent-Replayed': { type: 'string', enum: ['true'], description: 'Present on a replayed response' },
+};
+
+export function errorResponse(description: string, headers?: Record<string, object>) {
+  return {
+    description,
+    ...(headers ? { headers } : {}),
+    type: 'object',
+    required: ['error', 'code'],
+    properties: {
+      error: { type: 'string', description: 'A sentence a person can act on' },
+      code: { type: 'string', description: 'A stable snake_case code for programs' },
+      details: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            location: { type: 'string', enum: ['body', 'querystring', 'params', 'headers'] },
+            field: { type: 'string' },
+            message: { type: 'string' },
+          },
+        },
+      },
+    },
+  };
+}
+
+/** The error answers every authenticated route can give. */
+export const commonErrors = {
+  401: errorResponse('Missing or wrong credentials (unauthorized)', {
+    'WWW-Authenticate': { type: 'string', enum: ['Basic realm="wallet"'] },
+  }),
+  429: errorResponse('Too many failed logins from this address (too_many_attempts)', retryAfter),
+  500: errorResponse('Unexpected failure (internal_error)'),
+  503: errorResponse('The database is unreachable (unavailable)', retryAfter),
+};
+
+const receipt = {
+  type: 'object',
+  required: ['status', 'url'],
+  properties: {
+    status: { type: 'string', enum: ['pending', 'rendered'] },
+    url: { type: 'string', description: 'Where to download the PDF' },
+  },
+};
+
+export const transferBody = {
+  type: 'object',
+  required: ['receiver_id', 'amount'],
+  additionalProperties: false,
+  properties: { receiver_id: id('The user id of the receiving wallet'), amount: amountInput },
+};
+
+export const transferResponse = {
+  description: 'The transfer is done, or a replay of it',
+  headers: replayed,
+  type: 'object',
+  required: ['message', 'transaction_id', 'sender_balance', 'amount', 'receiver_id', 'receipt'],
+  properties: {
+    message: { type: 'string', enum: ['Transfer successful'] },
+    transaction_id: id('The new transaction'),
+    sender_balance: money("The sender's balance after the transfer"),
+    amount: money('The amount moved'),
+    receiver_id: id('The receiving wallet'),
+    receipt,
+  },
+};
+
+export const depositBody = {
+  type: 'object',
+  required: ['amount'],
+  additionalProperties: false,
+  properties: { amount: amountInput },
+};
+
+export const depositResponse = {
+  description: 'The deposit is done, or a replay of it',
+  headers: replayed,
+  type: 'object',
+  required: ['message', 'transaction_id', 'balance', 'amount'],
+  properties: {
+    message: { type: 'string', enum: ['Deposit successful'] },
+    transaction_id: id('The new transaction'),
+    balance: money('The balance after the deposit'),
+    amount: money('The amount deposited'),
+  },
+};
+
+export const balanceResponse = {
+  description: "The caller's wallet",
+  type: 'object',
+  required: ['user_id', 'username', 'balance'],
+  properties: { user_id: id('The caller'), username: { type: 'string' }, balance: money('The balance') },
+};
+
+export const transaction = {
+  type: 'object',
+  required: ['id', 'kind', 'direction', 'counterparty_id', 'amount', 'created_at', 'receipt_status'],
+  properties: {
+    id: id('The transaction id'),
+    kind: { type: 'string', enum: ['transfer', 'deposit'] },
+    direction: { type: 'string', enum: ['sent', 'received'] },
+    counterparty_id: { ...id('The other wallet; null for a deposit'), type: ['integer', 'null'] },
+    amount: money('The amount moved'),
+    created_at: { type: 'string', format: 'date-time' },
+    receipt_status: { type: 'string', enum: ['pending', 'rendered'] },
+  },
+};
+
+export const historyQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 100, default: 50, description: 'Page size, 1 to 100' },
+    before: id('Only transactions with a smaller id: the next_before of the previous page'),
+  },
+};
+
+export const historyResponse = {
+  description: "The caller's transactions, newest first",
+  type: 'object',
+  required: ['transactions', 'next_before'],
+  properties: {
+    transactions: { type: 'array', items: transaction },
+    next_before: {
+      ...id('Pass as before= for the next page; null on the last page'),
+      type: ['integer', 'null'],
+    },
+  },
+};
+
+export const transactionParams = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: id('The transaction id') },
+};

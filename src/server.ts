@@ -1,0 +1,61 @@
+// `npm start`: the API only. Without DATABASE_URL it runs the embedded PostgreSQL and migrates it first.
+// SIGTERM/SIGINT close the listener, let in-flight requests finish, then release the pool and the database.
+import { buildApp } from './api/app.js';
+import { warmUpPasswords } from './auth/passwords.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { createPool } from './db/pool.js';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+const STATEMENT_TIMEOUT_MS = 10_000;
+
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`configuration error: ${error.message}`);
+    process.exit(1);
+  }
+}
+
+const config = configOrExit();
+const db = await openDatabase(config);
+if (db.embedded) await migrate(db.url);
+const pool = createPool({
+  url: db.url,
+  max: config.dbPoolSize,
+  role: config.databaseRole,
+  startsReceiptWorkflows: true, // the API starts receipt workflows itself; the SQL skips its NOTIFY
+  applicationName: 'wallet-api',
+  statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+});
+const app = await buildApp({ pool, config });
+// An idle connection dropped by the server must not crash the process; the next query reconnects.
+pool.on('error', (error) => app.log.warn({ err: error }, 'idle database connection failed'));
+await warmUpPasswords(); // the dummy hash for unknown users, made before the first login needs it
+await app.listen({ host: config.host, port: config.port });
+app.log.info({ embeddedDatabase: db.embedded, temporal: config.temporalAddress }, 'wallet API ready');
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+  setTimeout(() => {
+    app.log.error('shutdown took too long; exiting');
+    process.exit(1);
+  }, SHUTDOWN_GRACE_MS).unref();
+  try {
+    await app.close();
+    await pool.end();
+    await db.stop();
+    process.exit(0);
+  } catch (error) {
+    app.log.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));

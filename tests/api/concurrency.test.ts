@@ -1,0 +1,128 @@
+// Over a real socket: the seed's double spend, idempotency races, and a shutdown that finishes in-flight work.
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiContext, createApiContext, type TestUser } from '../helpers/api.js';
+
+let ctx: ApiContext;
+let app: FastifyInstance;
+let base: string;
+
+beforeAll(async () => {
+  ctx = await createApiContext();
+  app = await ctx.build();
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+});
+
+afterAll(async () => {
+  const { rows } = await ctx.db.admin.query('SELECT * FROM wallet.audit()');
+  expect(rows).toEqual([]); // the books balance after everything this file did
+});
+
+async function transfer(url: string, from: TestUser, receiverId: number, amount: string, key?: string) {
+  const res = await fetch(`${url}/api/wallet/transfer/`, {
+    method: 'POST',
+    headers: {
+      authorization: from.auth,
+      'content-type': 'application/json',
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
+    body: JSON.stringify({ receiver_id: receiverId, amount }),
+  });
+  return { status: res.status, replayed: res.headers.get('idempotent-replayed'), body: await res.json() };
+}
+
+describe('double spend through HTTP', () => {
+  it.each([2, 50])(
+    'a wallet with 10.00 fires %i simultaneous 10.00 transfers: exactly one succeeds',
+    async (n) => {
+      const sender = await ctx.user('spender', '10.00');
+      const receivers = await Promise.all(Array.from({ length: n }, () => ctx.user('payee')));
+      // Warm the credential cache so all n requests reach the database together.
+      await fetch(`${base}/api/wallet/balance/`, { headers: { authorization: sender.auth } });
+      const results = await Promise.all(receivers.map((r) => transfer(base, sender, r.id, '10.00')));
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 422)).toHaveLength(n - 1);
+      for (const r of results.filter((x) => x.status === 422)) {
+        expect(r.body).toEqual({ error: 'Insufficient funds', code: 'insufficient_funds' });
+      }
+      expect(results.find((r) => r.status === 201)?.body.sender_balance).toBe('0.00');
+      expect(await ctx.balanceOf(sender.id)).toBe('0.00');
+      const credited = await Promise.all(receivers.map((r) => ctx.balanceOf(r.id)));
+      expect(credited.filter((b) => b === '10.00')).toHaveLength(1);
+    },
+  );
+});
+
+describe('idempotency races', () => {
+  it('10 simultaneous requests with one key move money once; the rest replay or get 409', async () => {
+    const sender = await ctx.user('racer', '100.00');
+    const receiver = await ctx.user('racee');
+    await fetch(`${base}/api/wallet/balance/`, { headers: { authorization: sender.auth } });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => transfer(base, sender, receiver.id, '25.00', 'race-key')),
+    );
+    const fresh = results.filter((r) => r.status === 201 && r.replayed === null);
+    const replays = results.filter((r) => r.status === 201 && r.replayed === 'true');
+    const busy = results.filter((r) => r.status === 409);
+    expect(fresh).toHaveLength(1);
+    expect(replays.length + busy.length).toBe(9);
+    for (const r of replays) expect(r.body).toEqual(fresh[0]?.body);
+    for (const r of busy) expect(r.body.code).toBe('idempotency_key_in_use');
+    expect(await ctx.balanceOf(sender.id)).toBe('75.00');
+    expect(await ctx.balanceOf(receiver.id)).toBe('25.00');
+    // Once the dust settles, a retry is a replay.
+    const retry = await transfer(base, sender, receiver.id, '25.00', 'race-key');
+    expect([retry.status, retry.replayed]).toEqual([201, 'true']);
+  });
+
+  it('transfers in both directions at once never deadlock and keep the books', async () => {
+    const [a, b] = [await ctx.user('ping', '50.00'), await ctx.user('pong', '50.00')];
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        i % 2 ? transfer(base, a, b.id, '1.00') : transfer(base, b, a.id, '1.00'),
+      ),
+    );
+    expect(results.every((r) => r.status === 201)).toBe(true);
+    expect([await ctx.balanceOf(a.id), await ctx.balanceOf(b.id)]).toEqual(['50.00', '50.00']);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('finishes the in-flight request, then stops accepting connections', async () => {
+    const own = await ctx.build();
+    await own.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(own.server.address() as { port: number }).port}`;
+    const [a, b] = [await ctx.user('inflight', '10.00'), await ctx.user('inflight')];
+    await fetch(`${url}/api/wallet/balance/`, { headers: { authorization: a.auth } });
+    // Hold the sender's wallet row, so the transfer waits inside the database.
+    const holder = await ctx.db.client();
+    await holder.query('BEGIN');
+    await holder.query('SELECT * FROM wallet.wallets WHERE user_id = $1 FOR UPDATE', [a.id]);
+    const inflight = transfer(url, a, b.id, '4.00');
+    await waitFor(async () => {
+      const { rows } = await ctx.db.admin.query(
+        "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' " +
+          "AND query LIKE '%wallet.transfer(%'",
+      );
+      return rows.length > 0;
+    });
+    const closing = own.close();
+    await waitFor(async () => !own.server.listening);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+    await holder.query('COMMIT');
+    const done = await inflight;
+    expect(done.status).toBe(201);
+    await closing;
+    expect(await ctx.balanceOf(a.id)).toBe('6.00');
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
