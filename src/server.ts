@@ -33,7 +33,13 @@ const pool = createPool({
 });
 const app = await buildApp({ pool, config });
 // An idle connection dropped by the server must not crash the process; the next query reconnects.
-pool.on('error', (error) => app.log.warn({ err: error }, 'idle database connection failed'));
+// Only the message and code: the error object carries the client and its connection parameters.
+pool.on('error', (error) =>
+  app.log.warn(
+    { code: (error as { code?: string }).code, message: error.message },
+    'idle database connection failed',
+  ),
+);
 await warmUpPasswords(); // the dummy hash for unknown users, made before the first login needs it
 await app.listen({ host: config.host, port: config.port });
 app.log.info({ embeddedDatabase: db.embedded, temporal: config.temporalAddress }, 'wallet API ready');

@@ -18,15 +18,16 @@ const log = (line: string) => console.log(`[dev] ${line}`);
 const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
 let stopping = false;
 
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    log('stopping...');
-    for (const { name, stop } of stops.reverse()) {
-      await stop().catch((e) => log(`${name} did not stop cleanly: ${e}`));
-    }
-    log('stopped');
+async function shutdown(code: number): Promise<void> {
+  // One Ctrl-C reaches every process of the group, and npm and tsx relay it once more: the repeats must not
+  // cut the orderly stop short.
+  if (stopping) return;
+  stopping = true;
+  log('stopping...');
+  for (const { name, stop } of stops.reverse()) {
+    await stop().catch((e) => log(`${name} did not stop cleanly: ${e}`));
   }
+  log('stopped');
   process.exit(code);
 }
 process.on('SIGINT', () => void shutdown(0));

@@ -92,7 +92,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (dev && dev.exitCode === null && dev.pid) process.kill(-dev.pid, 'SIGKILL');
+  // Only if a test failed before Ctrl-C: whatever is left of the group goes.
+  if (dev?.pid && dev.exitCode === null && dev.signalCode === null) {
+    try {
+      process.kill(-dev.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   await rm(dir, { recursive: true, force: true });
 });
 
