@@ -2,12 +2,13 @@
 // run and a hot-wallet run. BANK_SECONDS sets the length (npm run test:soak runs it long).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seededRandom } from '../helpers/random.js';
-import { checkBooks, checkReceipts, waitForReceipts } from './checker.js';
+import { checkBooks, checkReceipts, lastTransactionId, waitForReceipts } from './checker.js';
 import { type BankUser, System } from './system.js';
 import { runWorkload } from './workload.js';
 
 const SECONDS = Number(process.env.BANK_SECONDS ?? 30);
 const USERS = 20;
+const THINK_MS = Number(process.env.BANK_THINK_MS ?? 1000);
 const FUNDING = '1000.00';
 
 // Whole-system runs: minutes, not the suite's default minute.
@@ -28,6 +29,7 @@ describe.each([
   { label: 'hot-wallet', hotShare: 0.8 },
 ])('bank workload, $label', ({ label, hotShare }) => {
   it(`keeps the books for ${SECONDS} s of concurrent transfers and reads`, async () => {
+    const before = await lastTransactionId(system.db());
     const random = seededRandom(`bank-${label}`);
     const started = Date.now();
     const result = await runWorkload({
@@ -36,6 +38,7 @@ describe.each([
       random,
       clients: 16,
       readers: 4,
+      thinkMs: THINK_MS,
       seconds: SECONDS,
       hotShare,
       label: `${label}-${random.seed}`,
@@ -46,6 +49,7 @@ describe.each([
       result,
       String(USERS * Number(FUNDING)),
       users.map((u) => u.id),
+      before,
     );
     const drain = await waitForReceipts(system.db(), 180_000);
     const receiptProblems = await checkReceipts(system.db());
@@ -56,7 +60,7 @@ describe.each([
         `negative_seen=${result.negativeSeen.length} problems=${report.problems.length} ` +
         `receipt_drain_s=${drain?.toFixed(1) ?? 'timeout'} receipt_problems=${receiptProblems.length}`,
     );
-    expect(report.problems, system.tail()).toEqual([]);
+    expect(report.problems.slice(0, 10), system.tail()).toEqual([]);
     expect(report.committed).toBeGreaterThan(0);
     expect(drain, 'receipt backlog did not drain').toBeDefined();
     expect(receiptProblems).toEqual([]);

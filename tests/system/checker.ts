@@ -9,11 +9,17 @@ export interface CheckReport {
   rejected: number;
 }
 
+/** The highest transaction id so far: a run's checker looks only at transactions after it. */
+export async function lastTransactionId(db: pg.Pool): Promise<number> {
+  return (await db.query('SELECT coalesce(max(id), 0)::int AS id FROM wallet.transactions')).rows[0].id;
+}
+
 export async function checkBooks(
   db: pg.Pool,
   result: WorkloadResult,
   expectedTotal: string,
   userIds: number[],
+  afterTransactionId: number,
 ): Promise<CheckReport> {
   const problems: string[] = [
     ...result.unexpected,
@@ -35,8 +41,8 @@ export async function checkBooks(
   const rows = (
     await db.query(
       `SELECT id, sender_id, receiver_id, amount::text, idempotency_key FROM wallet.transactions
-        WHERE kind = 'transfer' AND sender_id = ANY($1)`,
-      [userIds],
+        WHERE kind = 'transfer' AND sender_id = ANY($1) AND id > $2`,
+      [userIds, afterTransactionId],
     )
   ).rows as { id: number; sender_id: number; receiver_id: number; amount: string; idempotency_key: string }[];
   const byKey = new Map<string, typeof rows>();

@@ -4,11 +4,12 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seededRandom } from '../helpers/random.js';
-import { checkBooks, checkReceipts, waitForReceipts } from './checker.js';
+import { checkBooks, checkReceipts, lastTransactionId, waitForReceipts } from './checker.js';
 import { type BankUser, System } from './system.js';
 import { runWorkload } from './workload.js';
 
 const USERS = 20;
+const THINK_MS = Number(process.env.BANK_THINK_MS ?? 1000);
 const FUNDING = '1000.00';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,7 +27,13 @@ afterAll(async () => {
 });
 
 /** Runs the workload while `fault` runs; returns the seconds from the fault's heal to recovery. */
-async function underLoad(label: string, seconds: number, fault: () => Promise<number>) {
+async function underLoad(
+  label: string,
+  seconds: number,
+  fault: () => Promise<number>,
+  stopsTransfers = true,
+) {
+  const before = await lastTransactionId(system.db());
   const random = seededRandom(`fault-${label}`);
   const workload = runWorkload({
     apiUrl: () => system.apiUrl,
@@ -34,6 +41,7 @@ async function underLoad(label: string, seconds: number, fault: () => Promise<nu
     random,
     clients: 16,
     readers: 4,
+    thinkMs: THINK_MS,
     seconds,
     label: `${label}-${random.seed}`,
   });
@@ -45,6 +53,7 @@ async function underLoad(label: string, seconds: number, fault: () => Promise<nu
     result,
     String(USERS * Number(FUNDING)),
     users.map((u) => u.id),
+    before,
   );
   const drain = await waitForReceipts(system.db(), 180_000);
   const receiptProblems = await checkReceipts(system.db());
@@ -55,8 +64,9 @@ async function underLoad(label: string, seconds: number, fault: () => Promise<nu
       `receipts_drained_after_heal_s=${drain === undefined ? 'timeout' : ((Date.now() - healedAt) / 1000).toFixed(1)} ` +
       `problems=${report.problems.length} receipt_problems=${receiptProblems.length} stuck_workflows=${stuck}`,
   );
-  expect(report.problems, system.tail()).toEqual([]);
-  expect(firstSuccess, 'no transfer succeeded after the fault healed').toBeDefined();
+  expect(report.problems.slice(0, 10), system.tail()).toEqual([]);
+  // Faults of the receipt path never stop transfers; for the others, transfers must come back.
+  if (stopsTransfers) expect(firstSuccess, 'no transfer succeeded after the fault healed').toBeDefined();
   expect(drain, `receipts did not drain\n${system.tail()}`).toBeDefined();
   expect(receiptProblems).toEqual([]);
   expect(stuck).toBe(0);
@@ -97,42 +107,57 @@ describe('faults under the bank workload', () => {
   });
 
   it('survives the Temporal server stopped for 20 s', async () => {
-    await underLoad('temporal-down-20s', 25, async () => {
-      await sleep(2000);
-      await system.temporal?.stop();
-      await sleep(20_000);
-      await system.startTemporal();
-      return Date.now();
-    });
+    await underLoad(
+      'temporal-down-20s',
+      25,
+      async () => {
+        await sleep(2000);
+        await system.temporal?.stop();
+        await sleep(20_000);
+        await system.startTemporal();
+        return Date.now();
+      },
+      false,
+    );
   });
 
   it('survives the worker SIGKILLed in the middle of rendering', async () => {
-    await underLoad('worker-sigkill', 8, async () => {
-      // Wait until the worker has Chromium busy, then kill it without warning.
-      for (let i = 0; i < 100 && system.chromiumPids().length === 0; i++) await sleep(100);
-      await sleep(1000);
-      await System.kill(system.worker);
-      await sleep(500);
-      system.startWorker();
-      return Date.now();
-    });
+    await underLoad(
+      'worker-sigkill',
+      8,
+      async () => {
+        // Wait until the worker has Chromium busy, then kill it without warning.
+        for (let i = 0; i < 100 && system.chromiumPids().length === 0; i++) await sleep(100);
+        await sleep(1000);
+        await System.kill(system.worker);
+        await sleep(500);
+        system.startWorker();
+        return Date.now();
+      },
+      false,
+    );
     expect(system.chromiumPids().length).toBeGreaterThan(0);
   });
 
   it('survives Chromium being killed under the worker', async () => {
-    await underLoad('chromium-kill', 8, async () => {
-      for (let i = 0; i < 100 && system.chromiumPids().length === 0; i++) await sleep(100);
-      await sleep(1000);
-      const pids = system.chromiumPids();
-      expect(pids.length).toBeGreaterThan(0);
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone with its parent
+    await underLoad(
+      'chromium-kill',
+      8,
+      async () => {
+        for (let i = 0; i < 100 && system.chromiumPids().length === 0; i++) await sleep(100);
+        await sleep(1000);
+        const pids = system.chromiumPids();
+        expect(pids.length).toBeGreaterThan(0);
+        for (const pid of pids) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone with its parent
+          }
         }
-      }
-      return Date.now();
-    });
+        return Date.now();
+      },
+      false,
+    );
   });
 });

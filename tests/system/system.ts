@@ -5,10 +5,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
+import { createPool } from '../../src/db/pool.js';
 import { type Child, startChild, waitForHttp } from '../../src/dev/children.js';
 import { findFreePort } from '../../src/net/free-port.js';
 import { resolveTemporalCli } from '../../src/temporal/cli-path.js';
@@ -32,7 +33,7 @@ export class System {
   worker?: Child;
   api?: Child;
   admin?: pg.Pool;
-  private logTail: string[] = [];
+  private logTails = new Map<string, string[]>();
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -47,7 +48,7 @@ export class System {
     ];
     await system.startPostgres();
     await migrate(system.databaseUrl);
-    system.admin = new pg.Pool({ connectionString: system.databaseUrl, max: 4 });
+    system.admin = createPool({ url: system.databaseUrl, max: 4 });
     system.admin.on('error', () => undefined); // idle clients die when PostgreSQL is restarted on purpose
     await system.startTemporal();
     system.startWorker();
@@ -67,15 +68,20 @@ export class System {
     return `127.0.0.1:${this.temporalPort}`;
   }
 
-  /** The last lines the children printed, for a failure message. */
+  /** The last lines each child printed, shortened, for a failure message. */
   tail(): string {
-    return this.logTail.slice(-40).join('\n');
+    return [...this.logTails.values()]
+      .flatMap((lines) => lines.slice(-12))
+      .map((line) => line.slice(0, 300))
+      .join('\n');
   }
 
   private keep(name: string) {
+    const lines = this.logTails.get(name) ?? [];
+    this.logTails.set(name, lines);
     return (line: string) => {
-      this.logTail.push(`[${name}] ${line}`);
-      if (this.logTail.length > 400) this.logTail.splice(0, 200);
+      lines.push(`[${name}] ${line}`);
+      if (lines.length > 400) lines.splice(0, 200);
     };
   }
 
@@ -95,7 +101,7 @@ export class System {
     return {
       DATABASE_URL: this.databaseUrl,
       TEMPORAL_ADDRESS: this.temporalAddress,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.SYSTEM_LOG_LEVEL ?? 'warn',
       RECEIPT_SWEEP_MS: '1000',
     };
   }

@@ -33,6 +33,9 @@ export interface WorkloadOptions {
   readers: number;
   seconds: number;
   hotShare?: number; // share of transfers leaving users[0]
+  /** Mean pause between one client's transfers. Receipts render at ~10/s on 2 cores, transfers commit at
+   *  thousands/s: unpaced, 30 s of transfers would leave an hour of rendering before the backlog drains. */
+  thinkMs: number;
   label: string;
 }
 
@@ -105,6 +108,7 @@ export async function runWorkload(opts: WorkloadOptions): Promise<WorkloadResult
       };
       transfers.push(record);
       await send(record, from);
+      await sleep(random.int(2 * opts.thinkMs));
     }
   }
 
