@@ -25,10 +25,13 @@ function withDatabase(url: string, name: string): string {
 
 export default async function setup(project: TestProject) {
   let adminUrl = process.env.DATABASE_URL;
-  let stop = async () => undefined as void;
+  let stop: () => Promise<void> = async () => undefined;
   if (!adminUrl) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'wallet-test-pg-'));
-    const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await findFreePort() });
+    const server = await startEmbeddedPostgres({
+      dataDir: path.join(dir, 'data'),
+      port: await findFreePort(),
+    });
     adminUrl = server.url;
     stop = async () => {
       await server.stop();

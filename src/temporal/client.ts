@@ -7,7 +7,10 @@ export interface TemporalTarget {
   namespace: string;
 }
 
-export async function connectTemporalClient(target: TemporalTarget, connectTimeoutMs = 2000): Promise<Client> {
+export async function connectTemporalClient(
+  target: TemporalTarget,
+  connectTimeoutMs = 2000,
+): Promise<Client> {
   const connection = await Connection.connect({ address: target.address, connectTimeout: connectTimeoutMs });
   return new Client({ connection, namespace: target.namespace });
 }

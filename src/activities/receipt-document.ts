@@ -1,0 +1,48 @@
+// What a receipt shows: the row of wallet.receipt_document, made JSON-safe because it travels through
+// Temporal history (as the load activity's result and the render activity's argument).
+
+export interface ReceiptParty {
+  id: number;
+  username: string;
+}
+
+export interface ReceiptDocument {
+  transactionId: number;
+  kind: 'transfer' | 'deposit';
+  /** ISO 8601 in UTC, e.g. 2025-01-31T12:34:56.789Z. */
+  createdAt: string;
+  /** null for a deposit: money that came from outside the ledger has no sender wallet. */
+  sender: ReceiptParty | null;
+  receiver: ReceiptParty;
+  /** Exact decimal string as PostgreSQL returned it, e.g. "50.00". Never a number. */
+  amount: string;
+  /** SHA-256 (hex) of the transaction record, computed by the database. */
+  recordSha256: string;
+}
+
+export interface ReceiptDocumentRow {
+  transaction_id: number;
+  kind: string;
+  created_at: Date;
+  sender_id: number | null;
+  sender_username: string | null;
+  receiver_id: number;
+  receiver_username: string;
+  amount: string;
+  record_sha256: string;
+}
+
+export function toReceiptDocument(row: ReceiptDocumentRow): ReceiptDocument {
+  if (row.kind !== 'transfer' && row.kind !== 'deposit') {
+    throw new Error(`transaction ${row.transaction_id} has an unknown kind "${row.kind}"`);
+  }
+  return {
+    transactionId: row.transaction_id,
+    kind: row.kind,
+    createdAt: row.created_at.toISOString(),
+    sender: row.sender_id === null ? null : { id: row.sender_id, username: row.sender_username ?? '' },
+    receiver: { id: row.receiver_id, username: row.receiver_username },
+    amount: row.amount,
+    recordSha256: row.record_sha256,
+  };
+}

@@ -1,0 +1,150 @@
+// The receipt worker: a Temporal worker for `receiptWorkflow` and its activities, one Chromium with warm
+// pages, and the dispatcher that starts workflows for pending receipts. Used by src/worker.ts (the CLI), the
+// dev runner and tests, which start it in-process.
+import type { Client } from '@temporalio/client';
+import { resolveChromiumPath } from '../activities/chromium.js';
+import { createActivities } from '../activities/index.js';
+import { createReceiptRenderer, type ReceiptRenderer } from '../activities/renderer.js';
+import type { Config } from '../config.js';
+import { createPool } from '../db/pool.js';
+import { connectTemporalClient } from '../temporal/client.js';
+import { ReceiptDispatcher } from './dispatcher.js';
+import { consoleLogger, describeError, type Logger } from './log.js';
+import { superviseWorker, workflowBundle } from './temporal-worker.js';
+
+export { WORKFLOWS_PATH, workflowBundle } from './temporal-worker.js';
+
+export type ReceiptWorkerConfig = Pick<
+  Config,
+  | 'temporalAddress'
+  | 'temporalNamespace'
+  | 'receiptTaskQueue'
+  | 'chromiumPath'
+  | 'receiptPages'
+  | 'receiptSweepMs'
+>;
+
+export interface ReceiptWorkerOptions {
+  config: ReceiptWorkerConfig;
+  databaseUrl: string;
+  /** Role the worker's pool acts as; the least-privileged application role unless told otherwise. */
+  dbRole?: string;
+  /** Run the dispatcher in this process (default true). */
+  dispatcher?: boolean;
+  /** The dispatcher's window: receipt workflows running at once (default DEFAULT_MAX_IN_FLIGHT). It counts
+   *  the workflows of all workers (Temporal's count): with several, raise it (about 50 each). */
+  maxInFlight?: number;
+  /** TEST ONLY: see RendererOptions.renderDelayMs. */
+  renderDelayMs?: number;
+  log?: Logger;
+}
+
+export interface ReceiptWorker {
+  renderer: ReceiptRenderer;
+  dispatcher: ReceiptDispatcher | undefined;
+  /** Stops the dispatcher, drains running activities, closes Chromium and the pool. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Enough to keep one worker's pages busy through Temporal's latency, small enough to stay cheap. */
+export const DEFAULT_MAX_IN_FLIGHT = 100;
+
+export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<ReceiptWorker> {
+  const { config } = opts;
+  const log = opts.log ?? consoleLogger();
+  const renderer = createReceiptRenderer({
+    executablePath: resolveChromiumPath(config.chromiumPath),
+    pages: config.receiptPages,
+    renderDelayMs: opts.renderDelayMs,
+    log: (m) => log.info(m),
+  });
+  // Activities plus the dispatcher's claims: a connection per concurrent activity and a few spare.
+  const pool = createPool({
+    url: opts.databaseUrl,
+    max: renderer.size * 2 + 4,
+    role: opts.dbRole ?? 'wallet_app',
+    applicationName: 'wallet-receipt-worker',
+  });
+  pool.on('error', (error) => log.warn(`idle database connection failed: ${describeError(error)}`));
+  try {
+    await renderer.start();
+    await workflowBundle();
+  } catch (error) {
+    await renderer.close();
+    await pool.end();
+    throw error;
+  }
+
+  const temporal = lazyClient(config);
+  const dispatcher =
+    opts.dispatcher === false
+      ? undefined
+      : new ReceiptDispatcher({
+          pool,
+          listenUrl: opts.databaseUrl,
+          temporal: temporal.get,
+          resetTemporal: temporal.close,
+          taskQueue: config.receiptTaskQueue,
+          sweepMs: config.receiptSweepMs,
+          maxInFlight: opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+          log,
+        });
+  const activities = createActivities({ pool, renderer });
+  const supervisor = superviseWorker(
+    config,
+    {
+      ...activities,
+      // A finished receipt frees a place in the dispatcher's window: refill it now, not at the next sweep.
+      async renderAndStoreReceipt(doc) {
+        const stored = await activities.renderAndStoreReceipt(doc);
+        dispatcher?.receiptDone();
+        return stored;
+      },
+    },
+    renderer.size,
+    log,
+  );
+  dispatcher?.start();
+  log.info(
+    `receipt worker started: task queue ${config.receiptTaskQueue} on ${config.temporalAddress}, ` +
+      `${renderer.size} Chromium pages${dispatcher ? ', dispatcher on' : ''}`,
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await dispatcher?.stop(); // no new starts
+      await supervisor.stop(); // running activities finish (or are cancelled after the grace time)
+      await renderer.close();
+      await temporal.close();
+      await pool.end();
+      log.info('receipt worker stopped');
+    })();
+    return stopping;
+  };
+  return { renderer, dispatcher, stop };
+}
+
+/** A Temporal client for the dispatcher, connected on first use, and again after a failure or a reset. */
+function lazyClient(config: ReceiptWorkerConfig) {
+  let client: Promise<Client> | undefined;
+  return {
+    get: () => {
+      client ??= connectTemporalClient({
+        address: config.temporalAddress,
+        namespace: config.temporalNamespace,
+      }).catch((error) => {
+        client = undefined;
+        throw error;
+      });
+      return client;
+    },
+    /** Closes the current connection (if any); the next get() dials again. */
+    async close() {
+      const closing = client;
+      client = undefined;
+      const c = await closing?.catch(() => undefined);
+      await c?.connection.close().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,109 @@
+// The Temporal side of the receipt worker: the workflow bundle, and a worker that is recreated with backoff
+// if it fails (for instance after a long server outage), so the process outlives Temporal being away.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Worker,
+  type WorkflowBundle,
+} from '@temporalio/worker';
+import type { ReceiptActivities } from '../activities/index.js';
+import type { Config } from '../config.js';
+import { describeError, type Logger } from './log.js';
+
+// Resolved next to this file with this file's own extension: src/workflows/index.ts under tsx and vitest,
+// dist/workflows/index.js if the project is ever compiled.
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`../workflows/index${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
+
+const RESTART_MIN_MS = 1_000;
+const RESTART_MAX_MS = 10_000; // a worker waiting for Temporal polls again within 10 s of its return
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/** The workflow bundle, built once per process (webpack takes a few seconds). */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }).catch(
+    (error) => {
+      bundle = undefined;
+      throw error;
+    },
+  );
+  return bundle;
+}
+
+/**
+ * Runs the Temporal worker and recreates it if it fails (for instance after a long server outage), with
+ * backoff. If the server is down at start, the worker comes up when it is back; the process stays alive.
+ */
+export function superviseWorker(
+  config: Pick<Config, 'temporalAddress' | 'temporalNamespace' | 'receiptTaskQueue'>,
+  activities: ReceiptActivities,
+  pages: number,
+  log: Logger,
+) {
+  let current: Worker | undefined;
+  let stopped = false;
+  let wake: () => void = () => {};
+
+  const loop = (async () => {
+    let delay = RESTART_MIN_MS;
+    let down = false;
+    while (!stopped) {
+      let connection: NativeConnection | undefined;
+      try {
+        connection = await NativeConnection.connect({ address: config.temporalAddress });
+        const worker = await Worker.create({
+          connection,
+          namespace: config.temporalNamespace,
+          taskQueue: config.receiptTaskQueue,
+          workflowBundle: await workflowBundle(),
+          activities,
+          // Enough activities to keep every page busy while others load or store; more would only queue.
+          maxConcurrentActivityTaskExecutions: pages * 2,
+          // On shutdown, renders in flight get this long to finish before they are cancelled (and retried
+          // elsewhere); the force time bounds a shutdown that hangs anyway.
+          shutdownGraceTime: '30s',
+          shutdownForceTime: '60s',
+        });
+        current = worker;
+        if (down) log.info('Temporal worker connected again');
+        down = false;
+        delay = RESTART_MIN_MS;
+        const running = worker.run();
+        if (stopped) worker.shutdown(); // stop() came while we were connecting
+        await running;
+        // A clean return means someone shut the worker down (us, or the SDK on a signal): do not restart.
+        stopped = true;
+      } catch (error) {
+        if (!down && !stopped) log.warn(`Temporal worker not running, retrying: ${describeError(error)}`);
+        down = true;
+      } finally {
+        current = undefined;
+        await connection?.close().catch(() => undefined);
+      }
+      if (stopped) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      delay = Math.min(delay * 2, RESTART_MAX_MS);
+    }
+  })();
+
+  return {
+    async stop() {
+      stopped = true;
+      wake();
+      const worker = current;
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await loop;
+    },
+  };
+}

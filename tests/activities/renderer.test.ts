@@ -1,0 +1,199 @@
+// The Chromium renderer against a real Chromium: what a receipt shows, that hostile content stays inert, and
+// that a dead browser gives a retryable error and is replaced.
+import { execFileSync } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ReceiptDocument } from '../../src/activities/receipt-document.js';
+import {
+  createReceiptRenderer,
+  pagesFor,
+  type ReceiptRenderer,
+  RendererUnavailableError,
+} from '../../src/activities/renderer.js';
+import { descendants, isChromium, pdfText, testChromiumPath, waitUntilGone } from '../helpers/chromium.js';
+
+const SHA = 'c0ffee'.padEnd(64, '0');
+
+function doc(overrides: Partial<ReceiptDocument> = {}): ReceiptDocument {
+  return {
+    transactionId: 4711,
+    kind: 'transfer',
+    createdAt: '2025-03-04T05:06:07.891Z',
+    sender: { id: 12, username: 'alice' },
+    receiver: { id: 34, username: 'bob' },
+    amount: '1234.56',
+    recordSha256: SHA,
+    ...overrides,
+  };
+}
+
+/** A local HTTP server that counts every request it gets: the page must never reach it. */
+async function requestCounter(): Promise<{ server: Server; url: string; hits: string[] }> {
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    res.end('x');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}`, hits };
+}
+
+describe('receipt renderer', () => {
+  let renderer: ReceiptRenderer;
+
+  beforeAll(async () => {
+    renderer = createReceiptRenderer({ executablePath: testChromiumPath(), pages: 2 });
+    await renderer.start();
+  });
+
+  afterAll(async () => {
+    await renderer.close();
+  });
+
+  it('prints an A4 receipt with every field of the transaction', async () => {
+    const pdf = await renderer.render(doc());
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    const text = pdfText(pdf);
+    for (const expected of [
+      'Payment receipt',
+      'Transaction 4711',
+      'Type Transfer',
+      'Date (UTC) 2025-03-04',
+      'Time (UTC) 05:06:07',
+      'From alice (user #12)',
+      'To bob (user #34)',
+      'Amount 1234.56',
+      `Record SHA-256 ${SHA}`,
+    ]) {
+      expect(text).toContain(expected);
+    }
+    const info = execFileSync('pdfinfo', ['-'], { input: pdf, encoding: 'utf8' });
+    expect(info).toMatch(/Pages:\s+1\b/);
+    expect(info).toMatch(/Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)/);
+  });
+
+  it('shows a deposit as having no sender', async () => {
+    const text = pdfText(await renderer.render(doc({ kind: 'deposit', sender: null })));
+    expect(text).toContain('Type Deposit');
+    expect(text).toContain('From none (deposit)');
+    expect(text).toContain('To bob (user #34)');
+  });
+
+  it('prints CJK and accented names as text', async () => {
+    const sender = { id: 1, username: '山田太郎 Zoë' };
+    const receiver = { id: 2, username: 'José Ñúñez Żółć Åsa 김민준' };
+    const text = pdfText(await renderer.render(doc({ sender, receiver })));
+    expect(text).toContain('From 山田太郎 Zoë (user #1)');
+    expect(text).toContain('To José Ñúñez Żółć Åsa 김민준 (user #2)');
+  });
+
+  it('prints a hostile username literally and makes no request', async () => {
+    const counter = await requestCounter();
+    try {
+      const port = new URL(counter.url).port;
+      const hostile = `<img src=http://127.0.0.1:${port}/x>`;
+      const script = `<script>fetch('http://127.0.0.1:${port}/js')</script>`;
+      const pdf = await renderer.render(
+        doc({ sender: { id: 1, username: hostile }, receiver: { id: 2, username: script } }),
+      );
+      const text = pdfText(pdf);
+      expect(text).toContain(`From ${hostile} (user #1)`);
+      expect(text).toContain(`To ${script} (user #2)`);
+      expect(counter.hits).toEqual([]);
+    } finally {
+      await new Promise((resolve) => counter.server.close(resolve));
+    }
+  });
+
+  it('keeps raw HTML inert too: no script runs, no resource loads (defence behind the escaping)', async () => {
+    const counter = await requestCounter();
+    try {
+      const u = counter.url;
+      const html = `<!DOCTYPE html><html><head>
+        <link rel="stylesheet" href="${u}/style.css"><link rel="prefetch" href="${u}/prefetch">
+        <style>@import url(${u}/import.css); @font-face { font-family: x; src: url(${u}/font.woff); }
+          body { font-family: x; background: url(${u}/bg.png); }</style>
+        <script src="${u}/script.js"></script></head><body>
+        <p>static text</p><img src="${u}/img.png"><iframe src="${u}/frame"></iframe>
+        <object data="${u}/object"></object><video src="${u}/video" autoplay></video>
+        <script>document.write('SCRIPT RAN'); fetch('${u}/fetch'); new Image().src = '${u}/js-img';</script>
+        <noscript>scripts are off</noscript></body></html>`;
+      const text = pdfText(await renderer.renderHtml(html));
+      expect(text).toContain('static text');
+      expect(text).not.toContain('SCRIPT RAN');
+      expect(text).toContain('scripts are off');
+      expect(counter.hits).toEqual([]);
+    } finally {
+      await new Promise((resolve) => counter.server.close(resolve));
+    }
+  });
+
+  it('renders concurrently on its warm pages', async () => {
+    const pdfs = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => renderer.render(doc({ transactionId: i + 1 }))),
+    );
+    pdfs.forEach((pdf, i) => {
+      expect(pdfText(pdf)).toContain(`Transaction ${i + 1}`);
+    });
+  });
+
+  it('keeps no reference to a PDF it returned (no leak over a long-lived browser)', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const refs: WeakRef<Buffer>[] = [];
+    for (let i = 0; i < 3; i++)
+      refs.push(new WeakRef(await renderer.render(doc({ transactionId: 500 + i }))));
+    // WeakRefs hold their target until the current job ends: collect on a later macrotask.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    gc();
+    expect(refs.map((r) => r.deref())).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('caps the pool near the core count', () => {
+    expect(pagesFor(8, 2)).toBe(4);
+    expect(pagesFor(3, 2)).toBe(3);
+    expect(pagesFor(0, 2)).toBe(1);
+    expect(pagesFor(1, 16)).toBe(1);
+  });
+});
+
+describe('receipt renderer when Chromium dies', () => {
+  it('fails the render in flight with a retryable error, relaunches, and leaves no process behind', async () => {
+    const renderer = createReceiptRenderer({
+      executablePath: testChromiumPath(),
+      pages: 1,
+      renderDelayMs: 10_000,
+    });
+    const seen = [];
+    try {
+      await renderer.start();
+      const firstPid = renderer.browserPid();
+      if (!firstPid) throw new Error('no browser pid');
+      seen.push(...descendants(process.pid).filter(isChromium));
+
+      const inFlight = renderer.render(doc());
+      inFlight.catch(() => undefined);
+      while (renderer.busy === 0) await new Promise((resolve) => setTimeout(resolve, 20)); // it holds a page
+      process.kill(firstPid, 'SIGKILL');
+      const error = await inFlight.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(RendererUnavailableError);
+      expect(await waitUntilGone(seen)).toEqual([]);
+
+      // The next render runs on a new browser (the delay knob still applies: it takes 10 s).
+      const text = pdfText(await renderer.render(doc({ transactionId: 99 })));
+      expect(text).toContain('Transaction 99');
+      expect(renderer.browserPid()).not.toBe(firstPid);
+      seen.push(...descendants(process.pid).filter(isChromium));
+    } finally {
+      await renderer.close();
+    }
+    expect(await waitUntilGone(seen)).toEqual([]);
+  }, 90_000);
+});

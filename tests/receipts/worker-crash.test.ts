@@ -1,0 +1,155 @@
+// A worker process killed with SIGKILL in the middle of rendering, then a new one: every receipt is produced
+// exactly once, and the killed worker leaves no Chromium behind. The worker runs as a child process
+// (`node --import tsx src/worker.ts`), slowed by the test-only RECEIPT_RENDER_DELAY_MS so the kill lands
+// while pages are printing.
+import type { Client } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { connectTemporalClient } from '../../src/temporal/client.js';
+import type { DevServer } from '../../src/temporal/dev-server.js';
+import { receiptWorkflowId } from '../../src/temporal/start-receipt.js';
+import { descendants, isChromium, pdfText, waitUntilGone } from '../helpers/chromium.js';
+import { createTestDatabase, fundedUser, type TestDatabase } from '../helpers/database.js';
+import {
+  executionsOnceCompleted,
+  receiptRows,
+  spawnWorker,
+  type WorkerProcess,
+  waitFor,
+  waitForReceipts,
+} from '../helpers/receipt-worker.js';
+import { startTestTemporal } from '../helpers/temporal.js';
+
+const STARTED = proto.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+
+let db: TestDatabase;
+let temporal: DevServer;
+let client: Client;
+const workers: WorkerProcess[] = [];
+
+function workerEnv(renderDelayMs: number): Record<string, string> {
+  return {
+    DATABASE_URL: db.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    RECEIPT_PAGES: '2',
+    RECEIPT_SWEEP_MS: '500',
+    RECEIPT_RENDER_DELAY_MS: String(renderDelayMs),
+  };
+}
+
+/** Transactions whose render activity is running right now, as an operator would see it in the UI. */
+async function rendering(ids: number[]): Promise<number[]> {
+  const busy: number[] = [];
+  for (const id of ids) {
+    const description = await client.workflow
+      .getHandle(receiptWorkflowId(id))
+      .describe()
+      .catch(() => undefined);
+    const pending = description?.raw.pendingActivities ?? [];
+    if (pending.some((a) => a.activityType?.name === 'renderAndStoreReceipt' && a.state === STARTED))
+      busy.push(id);
+  }
+  return busy;
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  temporal = await startTestTemporal();
+  client = await connectTemporalClient({ address: temporal.address, namespace: 'default' });
+});
+
+afterAll(async () => {
+  for (const w of workers) w.child.kill('SIGKILL');
+  await client?.connection.close();
+  await temporal?.stop();
+});
+
+it('produces every receipt exactly once after the worker is killed mid-render', async () => {
+  const alice = await fundedUser(db.admin, 'alice', '100.00');
+  const bob = await fundedUser(db.admin, 'bob');
+
+  const first = spawnWorker(workerEnv(20_000));
+  workers.push(first);
+  await first.ready;
+  const ids: number[] = [];
+  for (const amount of ['1.00', '2.00', '3.00']) {
+    const { rows } = await db.admin.query('SELECT * FROM wallet.transfer($1, $2, $3::numeric)', [
+      alice,
+      bob,
+      amount,
+    ]);
+    ids.push(rows[0].transaction_id);
+  }
+  // Both pages busy printing (the third receipt waits for a page).
+  const inFlight = await waitFor('two renders in flight', async () => {
+    const busy = await rendering(ids);
+    return busy.length >= 2 ? busy : undefined;
+  });
+  const chromium = descendants(first.pid).filter(isChromium);
+  expect(chromium.length).toBeGreaterThan(0);
+
+  first.child.kill('SIGKILL');
+  expect(await first.exited).toMatchObject({ signal: 'SIGKILL' });
+  // Chromium notices its pipe to the dead worker closed and exits on its own.
+  expect(await waitUntilGone(chromium)).toEqual([]);
+  expect((await receiptRows(db.admin, ids)).map((r) => r.status)).toEqual(['pending', 'pending', 'pending']);
+
+  const second = spawnWorker(workerEnv(0));
+  workers.push(second);
+  await second.ready;
+  // The killed attempts time out on their heartbeat (15 s) and are retried on the new worker.
+  const receipts = await waitForReceipts(db.admin, ids, 120_000);
+
+  for (const receipt of receipts) {
+    expect(receipt.pdf_size).toBe(receipt.pdf?.length);
+    expect(pdfText(receipt.pdf ?? Buffer.alloc(0))).toContain(`Transaction ${receipt.transaction_id}`);
+  }
+  for (const id of ids) {
+    const executions = await executionsOnceCompleted(client, id);
+    expect(
+      executions.map((e) => e.status.name),
+      `receipt-${id}`,
+    ).toEqual(['COMPLETED']);
+  }
+  // The receipts that were printing when the worker died needed a second attempt; their result shows the
+  // PDF was stored by that attempt, once.
+  for (const id of inFlight) {
+    const handle = client.workflow.getHandle(receiptWorkflowId(id));
+    const history = await handle.fetchHistory();
+    const attempts = (history.events ?? [])
+      .map((e) => e.activityTaskStartedEventAttributes?.attempt)
+      .filter((a): a is number => typeof a === 'number');
+    expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
+    expect(await handle.result()).toMatchObject({ transactionId: id, storedNow: true });
+  }
+
+  const chromium2 = descendants(second.pid).filter(isChromium);
+  second.child.kill('SIGTERM');
+  const exit = await second.exited;
+  if (exit.code !== 0) console.log(second.output());
+  expect(exit).toEqual({ code: 0, signal: null });
+  expect(second.output()).toContain('receipt worker stopped');
+  expect(await waitUntilGone(chromium2)).toEqual([]);
+}, 240_000);
+
+it('drains a render in flight on SIGTERM before it exits', async () => {
+  const carol = await fundedUser(db.admin, 'carol', '10.00');
+  const dave = await fundedUser(db.admin, 'dave');
+  const worker = spawnWorker(workerEnv(4_000));
+  workers.push(worker);
+  await worker.ready;
+  const { rows } = await db.admin.query('SELECT * FROM wallet.transfer($1, $2, 9.99)', [carol, dave]);
+  const id: number = rows[0].transaction_id;
+  await waitFor('the render in flight', async () => ((await rendering([id])).length ? true : undefined));
+  const chromium = descendants(worker.pid).filter(isChromium);
+
+  worker.child.kill('SIGTERM');
+  expect(await worker.exited).toEqual({ code: 0, signal: null });
+  // Stored by the attempt that was running when the signal came: no retry was needed.
+  const [receipt] = await receiptRows(db.admin, [id]);
+  expect(receipt?.status).toBe('rendered');
+  const history = await client.workflow.getHandle(receiptWorkflowId(id)).fetchHistory();
+  const attempts = (history.events ?? []).flatMap((e) => e.activityTaskStartedEventAttributes?.attempt ?? []);
+  expect(attempts).toEqual([1]); // render-and-store, once (the load is a local activity: a marker)
+  expect(await waitUntilGone(chromium)).toEqual([]);
+}, 120_000);

@@ -1,0 +1,12 @@
+// A deliberately incompatible receiptWorkflow: it skips loading the document. Replaying the recorded
+// histories against it must fail, which shows the replay test would catch such a change.
+import { proxyActivities } from '@temporalio/workflow';
+import type { ReceiptActivities, StoredReceipt } from '../../../src/activities/index.js';
+import type { ReceiptDocument } from '../../../src/activities/receipt-document.js';
+import type { ReceiptWorkflowInput } from '../../../src/temporal/start-receipt.js';
+
+const { renderAndStoreReceipt } = proxyActivities<ReceiptActivities>({ startToCloseTimeout: '1m' });
+
+export async function receiptWorkflow(input: ReceiptWorkflowInput): Promise<StoredReceipt> {
+  return await renderAndStoreReceipt({ transactionId: input.transactionId } as ReceiptDocument);
+}

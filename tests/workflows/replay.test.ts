@@ -1,0 +1,60 @@
+// Replays histories recorded from a real run (tests/workflows/fixtures/*.json) through the current workflow
+// code: a change that would break receipts already in flight fails here. To re-record on purpose:
+//   RECORD_RECEIPT_HISTORIES=1 npx vitest run tests/workflows
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Worker } from '@temporalio/worker';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { WORKFLOWS_PATH } from '../../src/receipts/receipt-worker.js';
+import { quietTemporalRuntime } from '../helpers/receipt-worker.js';
+import { historyFromJson } from './history-json.js';
+import { FIXTURES, recordHistories } from './record-histories.js';
+
+const NONDETERMINISTIC = fileURLToPath(new URL('./nondeterministic/index.ts', import.meta.url));
+
+async function fixtures(): Promise<{ workflowId: string; history: unknown }[]> {
+  const names = (await readdir(FIXTURES)).filter((n) => n.endsWith('.json')).sort();
+  return Promise.all(
+    names.map(async (name) => ({
+      workflowId: name.replace(/\.json$/, ''),
+      history: historyFromJson(JSON.parse(await readFile(new URL(name, FIXTURES), 'utf8'))),
+    })),
+  );
+}
+
+async function replay(workflowsPath: string) {
+  const results = [];
+  for await (const result of Worker.runReplayHistories({ workflowsPath }, await fixtures()))
+    results.push(result);
+  return results;
+}
+
+describe('receiptWorkflow replay', () => {
+  beforeAll(async () => {
+    quietTemporalRuntime();
+    if (process.env.RECORD_RECEIPT_HISTORIES === '1') console.log('recorded', await recordHistories());
+  }, 180_000);
+
+  it('has recorded histories of a transfer, a deposit and a missing transaction', async () => {
+    expect((await fixtures()).map((f) => f.workflowId)).toEqual([
+      'deposit-rendered',
+      'missing-transaction',
+      'transfer-rendered',
+    ]);
+  });
+
+  it('replays every recorded history without a determinism error', async () => {
+    const results = await replay(WORKFLOWS_PATH);
+    expect(results).toHaveLength(3);
+    for (const result of results) expect(result.error, result.workflowId).toBeUndefined();
+  }, 120_000);
+
+  it('would catch an incompatible change to the workflow', async () => {
+    const results = await replay(NONDETERMINISTIC);
+    expect(results.map((r) => r.error?.name)).toEqual([
+      'DeterminismViolationError',
+      'DeterminismViolationError',
+      'DeterminismViolationError',
+    ]);
+  }, 120_000);
+});
