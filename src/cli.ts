@@ -108,6 +108,9 @@ async function run(args: string[]): Promise<void> {
   const hash = await hashPassword(password);
   const db = await connectDatabase(config);
   const pool = createPool({ url: db.url, max: 1, role: config.databaseRole, applicationName: 'wallet-cli' });
+  // An idle connection dropped by the server (a shutdown racing our exit) must not crash the CLI: the work
+  // is done or has failed with its own error by then.
+  pool.on('error', () => undefined);
   try {
     if (verb === 'create') {
       const id = await ledger.createUser(pool, username, hash);

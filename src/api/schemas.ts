@@ -2,7 +2,10 @@
 // document. Money is always a string; ids are integers no larger than JavaScript can hold exactly.
 export const MAX_ID = Number.MAX_SAFE_INTEGER;
 /** Digits with at most two decimals and at most 13 integer digits; the range is checked with decimal.js. */
-export const AMOUNT_PATTERN = '^(0|[1-9][0-9]{0,12})(\\.[0-9]{1,2})?$';
+// Digits with at most two decimals, above zero (the lookahead refuses 0, 0.0, 0.00) and at most
+// 1000000000000.00, so that the OpenAPI document itself tells fuzzers and clients the whole rule.
+export const AMOUNT_PATTERN =
+  '^(?!0+(\\.0{1,2})?$)((0|[1-9][0-9]{0,11})(\\.[0-9]{1,2})?|1000000000000(\\.0{1,2})?)$';
 export const MAX_AMOUNT = '1000000000000.00';
 export const IDEMPOTENCY_KEY_PATTERN = '^[\\x20-\\x7E]{1,255}$';
 
