@@ -2,18 +2,14 @@
 // 20 s of transfers between random users), against the SQL function alone in the same run.
 // Prints requests/s, p50/p99 latency, status counts, the API's peak RSS, and API req/s / SQL TPS.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { hashPassword, verifyPassword } from '../../src/auth/passwords.js';
-import { startEmbeddedPostgres } from '../../src/db/embedded.js';
-import { migrate } from '../../src/db/migrate.js';
 import { createPool } from '../../src/db/pool.js';
 import { findFreePort } from '../../src/net/free-port.js';
+import { scratchDatabase } from '../scratch-database.js';
 import { random, sqlTransferTps, warmUp } from './load.js';
 
 // The defaults are the benchmark; the overrides are for a quick smoke run.
@@ -30,40 +26,6 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const seed = Number(process.env.BENCH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const log = (line: string) => console.log(`[bench:api] ${line}`);
-
-async function database(): Promise<{ url: string; stop(): Promise<void> }> {
-  const name = `wallet_bench_${randomBytes(4).toString('hex')}`;
-  let adminUrl = process.env.DATABASE_URL;
-  let stopServer: () => Promise<void> = async () => undefined;
-  let dir: string | undefined;
-  if (!adminUrl) {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'wallet-bench-api-'));
-    const server = await startEmbeddedPostgres({
-      dataDir: path.join(dir, 'data'),
-      port: await findFreePort(),
-    });
-    adminUrl = server.url;
-    stopServer = server.stop;
-  }
-  const admin = new pg.Client(adminUrl);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  await migrate(url.toString());
-  return {
-    url: url.toString(),
-    async stop() {
-      const drop = new pg.Client(adminUrl);
-      await drop.connect();
-      await drop.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await drop.end();
-      await stopServer();
-      if (dir) await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 async function startApi(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
@@ -101,7 +63,7 @@ async function productionLoginMs(): Promise<number> {
 log(
   `seed=${seed} (rerun with BENCH_SEED=${seed}); ${os.availableParallelism()} cores; node ${process.version}`,
 );
-const db = await database();
+const db = await scratchDatabase('api');
 try {
   const admin = createPool({ url: db.url, max: 4 });
   const hash = await hashPassword(PASSWORD, BENCH_LOG_N);
