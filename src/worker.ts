@@ -11,7 +11,7 @@
 //                            test can kill the worker in the middle of a render. Never set it in production.
 import os from 'node:os';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { type Config, ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { consoleLogger, describeError } from './receipts/log.js';
 import { DEFAULT_MAX_IN_FLIGHT, startReceiptWorker } from './receipts/receipt-worker.js';
