@@ -1,5 +1,6 @@
 // The bank workload against the running system: 16 clients, 20 users, concurrent balance reads; a uniform
 // run and a hot-wallet run. BANK_SECONDS sets the length (npm run test:soak runs it long).
+import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seededRandom } from '../helpers/random.js';
 import { checkBooks, checkReceipts, lastTransactionId, waitForReceipts } from './checker.js';
@@ -47,7 +48,7 @@ describe.each([
     const report = await checkBooks(
       system.db(),
       result,
-      String(USERS * Number(FUNDING)),
+      new Decimal(FUNDING).times(USERS).toFixed(2),
       users.map((u) => u.id),
       before,
     );

@@ -2,6 +2,7 @@
 // Temporal stopped for 20 s, Chromium killed. After each the books hold and every receipt is rendered once;
 // the time to recover is printed.
 import { Client, Connection } from '@temporalio/client';
+import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seededRandom } from '../helpers/random.js';
 import { checkBooks, checkReceipts, lastTransactionId, waitForReceipts } from './checker.js';
@@ -51,7 +52,7 @@ async function underLoad(
   const report = await checkBooks(
     system.db(),
     result,
-    String(USERS * Number(FUNDING)),
+    new Decimal(FUNDING).times(USERS).toFixed(2),
     users.map((u) => u.id),
     before,
   );
