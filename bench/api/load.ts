@@ -1,17 +1,8 @@
 // Helpers of the API benchmark: a seeded random source, the credential warm-up, and the SQL-only loop.
 import type pg from 'pg';
 
-/** mulberry32: small and seedable. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The seeded generator the tests use, so a benchmark replays from its printed seed the same way.
+export { mulberry32 as random } from '../../tests/helpers/random.js';
 
 /** Logs every user in once (GET balance), `concurrency` at a time, so the measured run has a warm cache. */
 export async function warmUp(base: string, auth: string[], concurrency: number) {

@@ -4,6 +4,7 @@ import { Decimal } from 'decimal.js';
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ApiContext, createApiContext, type TestUser } from '../helpers/api.js';
+import { seededRandom } from '../helpers/random.js';
 
 let ctx: ApiContext;
 let app: FastifyInstance;
@@ -206,19 +207,6 @@ describe('bad requests', () => {
   });
 });
 
-// mulberry32: small, seedable, good enough to pick characters.
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The contract's amount rule, written without the API's regular expression. */
 function oracle(text: string): boolean {
   const [whole, fraction, ...more] = text.split('.');
   if (more.length > 0 || whole === undefined) return false;
@@ -231,9 +219,7 @@ function oracle(text: string): boolean {
 
 describe('random amounts (seeded)', () => {
   it('accepts exactly what the oracle accepts, and moves exactly that much', async () => {
-    const seed = Number(process.env.TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    console.log(`random amounts: seed=${seed} (rerun with TEST_SEED=${seed})`);
-    const next = random(seed);
+    const { seed, next } = seededRandom('random amounts');
     const rich = await ctx.user('rich');
     const sink = await ctx.user('sink');
     // Enough for 150 transfers of the largest amount: a valid amount must never fail for want of money.

@@ -1,10 +1,10 @@
-// The bank workload against the running system: 16 clients, 20 users, concurrent balance reads; a uniform
+// The bank workload against the running system: 16 clients, 20 users: run.users, concurrent balance reads; a uniform
 // run and a hot-wallet run. BANK_SECONDS sets the length (npm run test:soak runs it long).
 import { Decimal } from 'decimal.js';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../helpers/random.js';
 import { checkBooks, checkReceipts, lastTransactionId, waitForReceipts } from './checker.js';
-import { type BankUser, System } from './system.js';
+import { useSystem } from './system.js';
 import { runWorkload } from './workload.js';
 
 const SECONDS = Number(process.env.BANK_SECONDS ?? 30);
@@ -12,30 +12,19 @@ const USERS = 20;
 const THINK_MS = Number(process.env.BANK_THINK_MS ?? 1000);
 const FUNDING = '1000.00';
 
-// Whole-system runs: minutes, not the suite's default minute.
-vi.setConfig({ testTimeout: 300_000 });
-
-let system: System;
-let users: BankUser[];
-beforeAll(async () => {
-  system = await System.start();
-  users = await system.createUsers(USERS, FUNDING);
-}, 180_000);
-afterAll(async () => {
-  await system?.stop();
-});
+const run = useSystem(USERS, FUNDING);
 
 describe.each([
   { label: 'uniform', hotShare: 0 },
   { label: 'hot-wallet', hotShare: 0.8 },
 ])('bank workload, $label', ({ label, hotShare }) => {
   it(`keeps the books for ${SECONDS} s of concurrent transfers and reads`, async () => {
-    const before = await lastTransactionId(system.db());
+    const before = await lastTransactionId(run.system.db());
     const random = seededRandom(`bank-${label}`);
     const started = Date.now();
     const result = await runWorkload({
-      apiUrl: () => system.apiUrl,
-      users,
+      apiUrl: () => run.system.apiUrl,
+      users: run.users,
       random,
       clients: 16,
       readers: 4,
@@ -46,14 +35,14 @@ describe.each([
     });
     const elapsed = (Date.now() - started) / 1000;
     const report = await checkBooks(
-      system.db(),
+      run.system.db(),
       result,
       new Decimal(FUNDING).times(USERS).toFixed(2),
-      users.map((u) => u.id),
+      run.users.map((u) => u.id),
       before,
     );
-    const drain = await waitForReceipts(system.db(), 180_000);
-    const receiptProblems = await checkReceipts(system.db());
+    const drain = await waitForReceipts(run.system.db(), 180_000);
+    const receiptProblems = await checkReceipts(run.system.db());
     console.log(
       `bank ${label}: seed=${random.seed} clients=16 users=${USERS} seconds=${elapsed.toFixed(1)} ` +
         `transfers=${result.transfers.length} committed=${report.committed} rejected=${report.rejected} ` +
@@ -61,7 +50,7 @@ describe.each([
         `negative_seen=${result.negativeSeen.length} problems=${report.problems.length} ` +
         `receipt_drain_s=${drain?.toFixed(1) ?? 'timeout'} receipt_problems=${receiptProblems.length}`,
     );
-    expect(report.problems.slice(0, 10), system.tail()).toEqual([]);
+    expect(report.problems.slice(0, 10), run.system.tail()).toEqual([]);
     expect(report.committed).toBeGreaterThan(0);
     expect(drain, 'receipt backlog did not drain').toBeDefined();
     expect(receiptProblems).toEqual([]);

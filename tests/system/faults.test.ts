@@ -3,10 +3,10 @@
 // the time to recover is printed.
 import { Client, Connection } from '@temporalio/client';
 import { Decimal } from 'decimal.js';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../helpers/random.js';
 import { checkBooks, checkReceipts, lastTransactionId, waitForReceipts } from './checker.js';
-import { type BankUser, System } from './system.js';
+import { System, useSystem } from './system.js';
 import { runWorkload } from './workload.js';
 
 const USERS = 20;
@@ -14,18 +14,7 @@ const THINK_MS = Number(process.env.BANK_THINK_MS ?? 1000);
 const FUNDING = '1000.00';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Whole-system runs: minutes, not the suite's default minute.
-vi.setConfig({ testTimeout: 300_000 });
-
-let system: System;
-let users: BankUser[];
-beforeAll(async () => {
-  system = await System.start();
-  users = await system.createUsers(USERS, FUNDING);
-}, 180_000);
-afterAll(async () => {
-  await system?.stop();
-});
+const run = useSystem(USERS, FUNDING);
 
 /** Runs the workload while `fault` runs; returns the seconds from the fault's heal to recovery. */
 async function underLoad(
@@ -34,11 +23,11 @@ async function underLoad(
   fault: () => Promise<number>,
   stopsTransfers = true,
 ) {
-  const before = await lastTransactionId(system.db());
+  const before = await lastTransactionId(run.system.db());
   const random = seededRandom(`fault-${label}`);
   const workload = runWorkload({
-    apiUrl: () => system.apiUrl,
-    users,
+    apiUrl: () => run.system.apiUrl,
+    users: run.users,
     random,
     clients: 16,
     readers: 4,
@@ -50,14 +39,14 @@ async function underLoad(
   const result = await workload;
   const firstSuccess = result.firstSuccessAfter(healedAt);
   const report = await checkBooks(
-    system.db(),
+    run.system.db(),
     result,
     new Decimal(FUNDING).times(USERS).toFixed(2),
-    users.map((u) => u.id),
+    run.users.map((u) => u.id),
     before,
   );
-  const drain = await waitForReceipts(system.db(), 180_000);
-  const receiptProblems = await checkReceipts(system.db());
+  const drain = await waitForReceipts(run.system.db(), 180_000);
+  const receiptProblems = await checkReceipts(run.system.db());
   const stuck = await stuckWorkflows();
   console.log(
     `fault ${label}: seed=${random.seed} transfers=${result.transfers.length} committed=${report.committed} ` +
@@ -65,17 +54,17 @@ async function underLoad(
       `receipts_drained_after_heal_s=${drain === undefined ? 'timeout' : ((Date.now() - healedAt) / 1000).toFixed(1)} ` +
       `problems=${report.problems.length} receipt_problems=${receiptProblems.length} stuck_workflows=${stuck}`,
   );
-  expect(report.problems.slice(0, 10), system.tail()).toEqual([]);
+  expect(report.problems.slice(0, 10), run.system.tail()).toEqual([]);
   // Faults of the receipt path never stop transfers; for the others, transfers must come back.
   if (stopsTransfers) expect(firstSuccess, 'no transfer succeeded after the fault healed').toBeDefined();
-  expect(drain, `receipts did not drain\n${system.tail()}`).toBeDefined();
+  expect(drain, `receipts did not drain\n${run.system.tail()}`).toBeDefined();
   expect(receiptProblems).toEqual([]);
   expect(stuck).toBe(0);
 }
 
 /** Receipt workflows that are neither completed nor running towards completion: failed, terminated, ... */
 async function stuckWorkflows(): Promise<number> {
-  const connection = await Connection.connect({ address: system.temporalAddress });
+  const connection = await Connection.connect({ address: run.system.temporalAddress });
   try {
     const client = new Client({ connection });
     const { count } = await client.workflow.count(
@@ -91,8 +80,8 @@ describe('faults under the bank workload', () => {
   it('survives the API being SIGKILLed and restarted', async () => {
     await underLoad('api-sigkill', 8, async () => {
       await sleep(2000);
-      await System.kill(system.api);
-      await system.startApi();
+      await System.kill(run.system.api);
+      await run.system.startApi();
       return Date.now();
     });
   });
@@ -100,9 +89,9 @@ describe('faults under the bank workload', () => {
   it('survives a PostgreSQL restart', async () => {
     await underLoad('postgres-restart', 10, async () => {
       await sleep(2000);
-      await system.postgres?.stop();
+      await run.system.postgres?.stop();
       await sleep(1000);
-      await system.startPostgres();
+      await run.system.startPostgres();
       return Date.now();
     });
   });
@@ -113,9 +102,9 @@ describe('faults under the bank workload', () => {
       25,
       async () => {
         await sleep(2000);
-        await system.temporal?.stop();
+        await run.system.temporal?.stop();
         await sleep(20_000);
-        await system.startTemporal();
+        await run.system.startTemporal();
         return Date.now();
       },
       false,
@@ -128,16 +117,16 @@ describe('faults under the bank workload', () => {
       8,
       async () => {
         // Wait until the worker has Chromium busy, then kill it without warning.
-        for (let i = 0; i < 100 && system.chromiumPids().length === 0; i++) await sleep(100);
+        for (let i = 0; i < 100 && run.system.chromiumPids().length === 0; i++) await sleep(100);
         await sleep(1000);
-        await System.kill(system.worker);
+        await System.kill(run.system.worker);
         await sleep(500);
-        system.startWorker();
+        run.system.startWorker();
         return Date.now();
       },
       false,
     );
-    expect(system.chromiumPids().length).toBeGreaterThan(0);
+    expect(run.system.chromiumPids().length).toBeGreaterThan(0);
   });
 
   it('survives Chromium being killed under the worker', async () => {
@@ -145,9 +134,9 @@ describe('faults under the bank workload', () => {
       'chromium-kill',
       8,
       async () => {
-        for (let i = 0; i < 100 && system.chromiumPids().length === 0; i++) await sleep(100);
+        for (let i = 0; i < 100 && run.system.chromiumPids().length === 0; i++) await sleep(100);
         await sleep(1000);
-        const pids = system.chromiumPids();
+        const pids = run.system.chromiumPids();
         expect(pids.length).toBeGreaterThan(0);
         for (const pid of pids) {
           try {

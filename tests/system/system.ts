@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
+import { afterAll, beforeAll, vi } from 'vitest';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
@@ -172,4 +173,21 @@ export class System {
     await this.postgres?.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * For a test file: the system started once with funded users before its tests and stopped after them, and
+ * the minutes-long timeout whole-system runs need. Read `.system` and `.users` inside the tests.
+ */
+export function useSystem(userCount: number, funding: string): { system: System; users: BankUser[] } {
+  const state = {} as { system: System; users: BankUser[] };
+  vi.setConfig({ testTimeout: 300_000 });
+  beforeAll(async () => {
+    state.system = await System.start();
+    state.users = await state.system.createUsers(userCount, funding);
+  }, 180_000);
+  afterAll(async () => {
+    await state.system?.stop();
+  });
+  return state;
 }
