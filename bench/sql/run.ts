@@ -90,12 +90,20 @@ try {
   await writeFile(uniform, UNIFORM_TRANSFER);
   await writeFile(hot, HOT_SENDER_TRANSFER);
 
+  // As the API calls it: the wallet_app role, no NOTIFY (the API starts the workflow itself), and a named
+  // prepared statement per connection (src/db/ledger.ts), which is pgbench's -M prepared. As psql: the
+  // simple query protocol (parse and plan every call) and the NOTIFY.
   const api = '-c role=wallet_app -c wallet.caller_starts_receipts=on';
   const scenarios: Scenario[] = [
     { name: 'tpcb-like (pgbench built-in)', args: ['-b', 'tpcb-like'] },
-    { name: 'wallet.transfer, uniform, as the API', args: ['-f', uniform], pgoptions: api },
+    { name: 'wallet.transfer, uniform, as the API', args: ['-M', 'prepared', '-f', uniform], pgoptions: api },
+    { name: 'wallet.transfer, uniform, API unprepared', args: ['-f', uniform], pgoptions: api },
     { name: 'wallet.transfer, uniform, as psql (NOTIFY)', args: ['-f', uniform] },
-    { name: 'wallet.transfer, one hot sender, as the API', args: ['-f', hot], pgoptions: api },
+    {
+      name: 'wallet.transfer, one hot sender, as the API',
+      args: ['-M', 'prepared', '-f', hot],
+      pgoptions: api,
+    },
   ];
   const results = new Map<string, number[]>(scenarios.map((s) => [s.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {

@@ -102,7 +102,8 @@ async function appWithFailingTransfers(fail: (attempt: number) => unknown) {
   const hash = await hashPassword(PASSWORD, 10);
   let attempts = 0;
   const pool = {
-    async query(text: string) {
+    // ledger.ts sends named statements ({ name, text, values }).
+    async query({ text }: { text: string }) {
       if (text.includes('user_credentials'))
         return { rows: [{ user_id: 1, username: 'u', password_hash: hash }] };
       if (text.includes('wallet.transfer')) {
