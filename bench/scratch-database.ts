@@ -13,6 +13,8 @@ export interface ScratchDatabase {
   /** Superuser URL of the fresh database. */
   url: string;
   embedded: boolean;
+  /** Another fresh migrated database on the same server (dropped by stop()); returns its superuser URL. */
+  sibling(label: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -30,20 +32,28 @@ export async function scratchDatabase(label: string): Promise<ScratchDatabase> {
     adminUrl = server.url;
     stopServer = server.stop;
   }
-  const admin = new pg.Client(adminUrl);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  await migrate(url.toString());
+  const serverUrl = adminUrl;
+  const names: string[] = [];
+  const create = async (dbName: string) => {
+    const admin = new pg.Client(serverUrl);
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    names.push(dbName);
+    const url = new URL(serverUrl);
+    url.pathname = `/${dbName}`;
+    await migrate(url.toString());
+    return url.toString();
+  };
+  const url = await create(name);
   return {
-    url: url.toString(),
+    url,
     embedded: dir !== undefined,
+    sibling: (siblingLabel) => create(`${name}_${siblingLabel}`),
     async stop() {
-      const drop = new pg.Client(adminUrl);
+      const drop = new pg.Client(serverUrl);
       await drop.connect();
-      await drop.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      for (const dbName of names) await drop.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
       await drop.end();
       await stopServer();
       if (dir) await rm(dir, { recursive: true, force: true });

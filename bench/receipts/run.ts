@@ -3,13 +3,15 @@
 //   2. The worker (`node --import tsx src/worker.ts`, its own process tree) with a Temporal dev server and a
 //      fresh database: 200 transfers in a burst, then the time until every PDF is stored: receipts/s, and
 //      p50/p95 from commit to stored PDF. Pipeline rate / raw rate is the ratio (target >= 80%).
-//   3. Transfer TPS with the worker and dispatcher running vs frozen (SIGSTOP of its whole tree), in
-//      alternating rounds (target >= 90%).
+//   3. Transfer TPS (bench/receipts/tps.ts) with the worker and dispatcher running, busy with a backlog,
+//      vs frozen (SIGSTOP of its whole tree), in alternating rounds (target >= 90%).
 //   4. The worker's resident memory, Chromium included (sum over its process tree from /proc), sampled over
 //      every receipt of the run (>= 1,000), and whether it grew from the early to the late receipts.
 // Writes the figures to bench/README.md under "## Receipts". BENCH_SEED replays the transfer pattern;
-// BENCH_TPS_TRANSFERS (per round), BENCH_RAW_RENDERS and BENCH_MIN_RECEIPTS shrink it for a smoke run;
-// BENCH_TEMPORAL_NICE runs the Temporal dev server at that niceness (an experiment: default 0).
+// BENCH_TPS_SECONDS (per round), BENCH_RAW_RENDERS and BENCH_MIN_RECEIPTS shrink it for a smoke run.
+// The Temporal dev server runs at the worker's niceness (BENCH_TEMPORAL_NICE overrides it): it stands in for
+// a Temporal cluster on machines of its own, so on this shared machine it yields to the ledger as the worker
+// does.
 import { execFile, spawn } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -17,33 +19,27 @@ import type pg from 'pg';
 import { pagesFor } from '../../src/activities/renderer.js';
 import { loadConfig } from '../../src/config.js';
 import { createPool } from '../../src/db/pool.js';
+import { mulberry32 } from '../../tests/helpers/random.js';
 import { type ProcessMemory, sampleMemory, treeCpuMs, treePids } from './memory.js';
 import { writeReceiptsSection } from './readme.js';
 import { benchDatabase, benchTemporal } from './stack.js';
+import { childNamed, pinProcesses, prepareTransfers, TPS_CLIENTS, transferTps } from './tps.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const USERS = 50;
 const BURST = 200;
 const CONCURRENCY = 4;
 const TPS_ROUNDS = 2; // per side, alternating
-const TPS_TRANSFERS = Number(process.env.BENCH_TPS_TRANSFERS ?? 300);
+const TPS_SECONDS = Number(process.env.BENCH_TPS_SECONDS ?? 5);
+// Receipts waiting when the TPS rounds start, so that the worker renders throughout its running rounds.
+const TPS_BACKLOG = 800;
 const RAW_RENDERS = Number(process.env.BENCH_RAW_RENDERS ?? 100);
 const MIN_RECEIPTS = Number(process.env.BENCH_MIN_RECEIPTS ?? 1_000);
 const seed = Number(process.env.BENCH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const log = (line: string) => console.log(`[bench:receipts] ${line}`);
 
-/** mulberry32: a small seeded PRNG, so a run's transfer pattern can be replayed. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-const random = prng(seed);
+const random = mulberry32(seed);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The renderer alone, in its own process at the worker's niceness (bench/receipts/raw-renderer.ts). */
@@ -146,10 +142,10 @@ async function main(): Promise<void> {
   );
 
   const db = await benchDatabase();
-  const temporal = await benchTemporal();
-  // BENCH_TEMPORAL_NICE: run the Temporal dev server at a lower priority too (default 0: as started).
-  const temporalNice = Number(process.env.BENCH_TEMPORAL_NICE ?? 0);
-  if (temporalNice > 0 && temporal.process.pid) os.setPriority(temporal.process.pid, temporalNice);
+  const temporalNice = Number(process.env.BENCH_TEMPORAL_NICE ?? nice);
+  const temporal = await benchTemporal(temporalNice);
+  const tpsUrl = await db.sibling('tps');
+  const tpsScript = await prepareTransfers(tpsUrl);
   const admin = createPool({ url: db.url, max: 2 });
   const app = createPool({ url: db.url, max: CONCURRENCY, role: 'wallet_app' });
   const users: number[] = [];
@@ -239,35 +235,70 @@ async function main(): Promise<void> {
   log(`commit -> stored PDF: p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`);
   log(`pipeline / raw renderer: ${((pipeline / raw) * 100).toFixed(0)}% (target >= 80%)`);
 
-  // 3. Transfer TPS with the worker running (and rendering what piles up) vs frozen, alternating.
-  const on: number[] = [];
-  const off: number[] = [];
-  const cpuOn = new Map<string, number>();
-  for (let round = 0; round < TPS_ROUNDS * 2; round++) {
-    const running = round % 4 === 0 || round % 4 === 3; // on, off, off, on: order effects cancel out
-    if (!running) signalTree(pid, 'SIGSTOP');
-    const before = cpuByComponent(pid, temporal.process.pid ?? 0);
-    const started = performance.now();
-    try {
-      (running ? on : off).push((await transfers(app, users, TPS_TRANSFERS)).tps);
-    } finally {
-      if (!running) signalTree(pid, 'SIGCONT');
-    }
-    if (running) {
-      const seconds = (performance.now() - started) / 1000;
-      for (const [k, v] of cpuByComponent(pid, temporal.process.pid ?? 0)) {
-        cpuOn.set(k, (cpuOn.get(k) ?? 0) + (v - (before.get(k) ?? 0)) / 1000 / seconds / TPS_ROUNDS);
+  // 3. Transfer TPS with the worker running (rendering a backlog) vs frozen, alternating: first on shared
+  // cores, as everything else in this run; then with the cores split between the ledger and the receipts.
+  await transfers(app, users, TPS_BACKLOG);
+  const rounds = async (cpus?: string) => {
+    const on: number[] = [];
+    const off: number[] = [];
+    const cpuOn = new Map<string, number>();
+    const renderedBefore = rendered;
+    for (let round = 0; round < TPS_ROUNDS * 2; round++) {
+      const running = round % 4 === 0 || round % 4 === 3; // on, off, off, on: order effects cancel out
+      if (!running) signalTree(pid, 'SIGSTOP');
+      const before = cpuByComponent(pid, temporal.process.pid ?? 0);
+      const started = performance.now();
+      try {
+        (running ? on : off).push(await transferTps(tpsUrl, tpsScript, TPS_SECONDS, cpus));
+      } finally {
+        if (!running) signalTree(pid, 'SIGCONT');
+      }
+      if (running) {
+        const seconds = (performance.now() - started) / 1000;
+        for (const [k, v] of cpuByComponent(pid, temporal.process.pid ?? 0)) {
+          cpuOn.set(k, (cpuOn.get(k) ?? 0) + (v - (before.get(k) ?? 0)) / 1000 / seconds / TPS_ROUNDS);
+        }
       }
     }
+    const { rows } = await admin.query("SELECT count(*) AS n FROM wallet.receipts WHERE status = 'pending'");
+    const result = {
+      tpsOn: mean(on),
+      tpsOff: mean(off),
+      rendered: rendered - renderedBefore,
+      cpuWhileOn: [...cpuOn.entries()].map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`),
+    };
+    const where = cpus ? `ledger on CPU ${cpus}, receipts on the others` : 'shared cores';
+    log(`${where}: CPU (share of one core) while the worker ran: ${result.cpuWhileOn.join(', ')}`);
+    log(
+      `${where}: the worker rendered ${result.rendered} receipts in the running rounds; ${rows[0].n} still pending` +
+        (rows[0].n === 0 ? ' (the backlog ran out: the running rounds were partly idle)' : ''),
+    );
+    log(
+      `${where}: transfer TPS (pgbench, ${TPS_CLIENTS} clients, ${TPS_SECONDS} s rounds): worker running ` +
+        `${result.tpsOn.toFixed(0)}, frozen ${result.tpsOff.toFixed(0)} -> ${((result.tpsOn / result.tpsOff) * 100).toFixed(0)}%`,
+    );
+    return result;
+  };
+  const shared = await rounds();
+  const { tpsOn, tpsOff, cpuWhileOn } = shared;
+  // Split: PostgreSQL (with its future backends) and pgbench on CPU 0, the worker tree and Temporal on the
+  // rest. Only where this run owns the PostgreSQL server and there are two cores to split.
+  const postmaster = db.embedded ? childNamed(process.pid, 'postgres') : undefined;
+  let split: Awaited<ReturnType<typeof rounds>> | undefined;
+  if (postmaster && os.availableParallelism() >= 2) {
+    const everyCpu = `0-${os.availableParallelism() - 1}`;
+    const receiptTrees = [...treePids(pid), ...treePids(temporal.process.pid ?? 0)];
+    pinProcesses(treePids(postmaster), '0');
+    pinProcesses(receiptTrees, `1-${os.availableParallelism() - 1}`);
+    try {
+      split = await rounds('0');
+    } finally {
+      pinProcesses(
+        [...treePids(postmaster), ...treePids(pid), ...treePids(temporal.process.pid ?? 0)],
+        everyCpu,
+      );
+    }
   }
-  const cpuWhileOn = [...cpuOn.entries()].map(([k, v]) => `${k} ${(v * 100).toFixed(0)}%`);
-  log(`CPU (share of one core) during the rounds with the worker running: ${cpuWhileOn.join(', ')}`);
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const tpsOn = mean(on);
-  const tpsOff = mean(off);
-  log(
-    `transfer TPS: worker running ${tpsOn.toFixed(0)}, frozen ${tpsOff.toFixed(0)} -> ${((tpsOn / tpsOff) * 100).toFixed(0)}%`,
-  );
 
   // 4. Drain, topping up to MIN_RECEIPTS; the memory sampler has run since the worker started.
   const { rows: count } = await admin.query('SELECT count(*) AS n FROM wallet.receipts');
@@ -347,6 +378,7 @@ async function main(): Promise<void> {
     cpuPerReceipt,
     cpuMsPerReceipt,
     cpuWhileOn,
+    split: split && { tpsOn: split.tpsOn, tpsOff: split.tpsOff, rendered: split.rendered },
   };
   await writeReceiptsSection(figures);
   log(

@@ -11,6 +11,6 @@ export function benchDatabase(): Promise<BenchDatabase> {
   return scratchDatabase('receipts');
 }
 
-export async function benchTemporal(): Promise<DevServer> {
-  return startTemporalDevServer({ cliPath: resolveTemporalCli(), port: await findFreePort() });
+export async function benchTemporal(nice: number): Promise<DevServer> {
+  return startTemporalDevServer({ cliPath: resolveTemporalCli(), port: await findFreePort(), nice });
 }

@@ -1,17 +1,15 @@
 // bench/sql: pgbench against a migrated database with 10,000 funded wallets, fsync and synchronous_commit on,
 // 8 clients. Scenarios alternate in rounds so that machine noise hits them all alike; medians are reported.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
 import { findFreePort } from '../../src/net/free-port.js';
-import { HOT_SENDER_TRANSFER, UNIFORM_TRANSFER } from './scripts.js';
+import { pgbench, pgbenchInit } from '../pgbench.js';
+import { HOT_SENDER_TRANSFER, uniformTransfer, WALLETS } from './scripts.js';
 
-const run = promisify(execFile);
 const CLIENTS = 8;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -24,38 +22,6 @@ interface Scenario {
   name: string;
   args: string[]; // pgbench arguments besides connection and duration
   pgoptions?: string;
-}
-
-async function pgbench(url: URL, scenario: Scenario): Promise<number> {
-  const { stdout } = await run(
-    'pgbench',
-    [
-      '-h',
-      url.hostname,
-      '-p',
-      url.port,
-      '-U',
-      url.username,
-      '-c',
-      String(CLIENTS),
-      '-j',
-      '2',
-      '-T',
-      String(SECONDS),
-      '-n',
-      ...scenario.args,
-      url.pathname.slice(1),
-    ],
-    {
-      env: { ...process.env, PGPASSWORD: url.password, PGOPTIONS: scenario.pgoptions ?? '' },
-      maxBuffer: 1 << 24,
-    },
-  );
-  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1];
-  const failed = /number of failed transactions: (\d+)/.exec(stdout)?.[1];
-  if (!tps) throw new Error(`could not read pgbench output:\n${stdout}`);
-  if (failed && failed !== '0') throw new Error(`${scenario.name}: ${failed} failed transactions`);
-  return Number(tps);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -78,16 +44,10 @@ try {
     "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit')",
   );
   await db.end();
-  await run(
-    'pgbench',
-    ['-i', '-q', '-s', String(TPCB_SCALE), '-h', url.hostname, '-p', url.port, '-U', url.username, 'bench'],
-    {
-      env: { ...process.env, PGPASSWORD: url.password },
-    },
-  );
+  await pgbenchInit(url.toString(), TPCB_SCALE);
   const uniform = path.join(dir, 'uniform.sql');
   const hot = path.join(dir, 'hot.sql');
-  await writeFile(uniform, UNIFORM_TRANSFER);
+  await writeFile(uniform, uniformTransfer(WALLETS));
   await writeFile(hot, HOT_SENDER_TRANSFER);
 
   // As the API calls it: the wallet_app role, no NOTIFY (the API starts the workflow itself), and a named
@@ -108,7 +68,12 @@ try {
   const results = new Map<string, number[]>(scenarios.map((s) => [s.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     for (const scenario of scenarios) {
-      const tps = await pgbench(url, scenario);
+      const tps = await pgbench(url.toString(), {
+        clients: CLIENTS,
+        seconds: SECONDS,
+        args: scenario.args,
+        pgoptions: scenario.pgoptions,
+      });
       results.get(scenario.name)?.push(tps);
       console.log(`round ${round}: ${scenario.name}: ${tps.toFixed(0)} TPS`);
     }

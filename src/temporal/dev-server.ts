@@ -12,6 +12,9 @@ export interface DevServerOptions {
   /** Extra namespace to create ("default" always exists). */
   namespace?: string;
   logLevel?: string;
+  /** Run the server at this CPU niceness (through `nice`, so that every thread of the Go runtime gets it;
+   *  renicing the process afterwards would reach its first thread only). */
+  nice?: number;
 }
 
 export interface DevServer {
@@ -37,7 +40,10 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   args.push('--log-level', opts.logLevel ?? 'warn', ...searchAttributeCliArgs());
 
-  const child = spawn(opts.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, commandArgs] = opts.nice
+    ? ['nice', ['-n', String(opts.nice), opts.cliPath, ...args]]
+    : [opts.cliPath, args];
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   // Keep only the output's tail, for the error message; reading the pipes also keeps the server from blocking.
   let tail = '';
   const keep = (chunk: Buffer) => {
