@@ -42,9 +42,11 @@ const random = mulberry32(seed);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The renderer alone, in its own process at the worker's niceness (bench/receipts/raw-renderer.ts). */
-function rawRendererRate(pages: number, nice: number): Promise<number> {
+/** The renderer alone, in its own process at the worker's niceness (bench/receipts/raw-renderer.ts); with
+ *  cpus, on those CPUs only. */
+function rawRendererRate(pages: number, nice: number, cpus?: string): Promise<number> {
   const args = [
+    ...(cpus ? ['-c', cpus, process.execPath] : []),
     '--import',
     'tsx',
     'bench/receipts/raw-renderer.ts',
@@ -53,7 +55,7 @@ function rawRendererRate(pages: number, nice: number): Promise<number> {
     String(nice),
   ];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { cwd: ROOT }, (error, stdout) => {
+    execFile(cpus ? 'taskset' : process.execPath, args, { cwd: ROOT }, (error, stdout) => {
       if (error) return reject(error);
       const last = stdout.trim().split('\n').pop() ?? '';
       resolve((JSON.parse(last) as { rate: number }).rate);
@@ -201,37 +203,40 @@ async function main(): Promise<void> {
   await allRendered(300_000); // the deposits' receipts: the worker's warm-up
 
   // 2. A burst of transfers, then the time until every PDF is stored; and who spent the CPU meanwhile.
-  const cpuBefore = cpuByComponent(pid, temporal.process.pid ?? 0);
-  const burst = await transfers(app, users, BURST);
-  await allRendered(600_000);
-  const cpuAfter = cpuByComponent(pid, temporal.process.pid ?? 0);
-  const cpuMsPerReceipt = [...cpuAfter.entries()].reduce(
-    (total, [name, ms]) => total + (ms - (cpuBefore.get(name) ?? 0)) / BURST,
-    0,
-  );
-  const cpuPerReceipt = [...cpuAfter.entries()].map(
-    ([name, ms]) => `${name} ${((ms - (cpuBefore.get(name) ?? 0)) / BURST).toFixed(0)} ms`,
-  );
+  const measureBurst = async () => {
+    const cpuBefore = cpuByComponent(pid, temporal.process.pid ?? 0);
+    const burst = await transfers(app, users, BURST);
+    await allRendered(600_000);
+    const cpuAfter = cpuByComponent(pid, temporal.process.pid ?? 0);
+    const perReceipt = [...cpuAfter.entries()].map(
+      ([name, ms]) => [name, (ms - (cpuBefore.get(name) ?? 0)) / BURST] as const,
+    );
+    const { rows } = await admin.query(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95,
+              extract(epoch FROM max(rendered_at) - min(created_at)) AS seconds
+         FROM (SELECT extract(epoch FROM r.rendered_at - t.created_at) * 1000 AS ms, r.rendered_at, t.created_at
+                 FROM wallet.receipts r JOIN wallet.transactions t ON t.id = r.transaction_id
+                WHERE t.id = ANY ($1)) x`,
+      [burst.ids],
+    );
+    return {
+      seconds: Number(rows[0].seconds),
+      pipeline: BURST / Number(rows[0].seconds),
+      p50: Number(rows[0].p50),
+      p95: Number(rows[0].p95),
+      cpuMsPerReceipt: perReceipt.reduce((total, [, ms]) => total + ms, 0),
+      cpuPerReceipt: perReceipt.map(([name, ms]) => `${name} ${ms.toFixed(0)} ms`),
+    };
+  };
+  const burst = await measureBurst();
+  const { pipeline, p50, p95, cpuMsPerReceipt, cpuPerReceipt } = burst;
   log(`CPU per receipt during the burst: ${cpuPerReceipt.join(', ')}`);
-  const { rows: lat } = await admin.query(
-    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95,
-            extract(epoch FROM max(rendered_at) - min(created_at)) AS seconds
-       FROM (SELECT extract(epoch FROM r.rendered_at - t.created_at) * 1000 AS ms, r.rendered_at, t.created_at
-               FROM wallet.receipts r JOIN wallet.transactions t ON t.id = r.transaction_id
-              WHERE t.id = ANY ($1)) x`,
-    [burst.ids],
-  );
-  const pipeline = BURST / Number(lat[0].seconds);
   // Measured again right after the burst (the worker idle): on a shared machine the load drifts, and the
   // ratio should compare the pipeline with the renderer under the same conditions.
   const rawAfter = await rawRendererRate(pages, nice);
   const raw = (rawBefore + rawAfter) / 2;
   log(`renderer raw rate after the burst: ${rawAfter.toFixed(1)} PDFs/s; mean ${raw.toFixed(1)}`);
-  const p50 = Number(lat[0].p50);
-  const p95 = Number(lat[0].p95);
-  log(
-    `pipeline: ${BURST} receipts in ${Number(lat[0].seconds).toFixed(1)} s = ${pipeline.toFixed(1)} receipts/s`,
-  );
+  log(`pipeline: ${BURST} receipts in ${burst.seconds.toFixed(1)} s = ${pipeline.toFixed(1)} receipts/s`);
   log(`commit -> stored PDF: p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`);
   log(`pipeline / raw renderer: ${((pipeline / raw) * 100).toFixed(0)}% (target >= 80%)`);
 
@@ -281,22 +286,35 @@ async function main(): Promise<void> {
   };
   const shared = await rounds();
   const { tpsOn, tpsOff, cpuWhileOn } = shared;
-  // Split: PostgreSQL (with its future backends) and pgbench on CPU 0, the worker tree and Temporal on the
-  // rest. Only where this run owns the PostgreSQL server and there are two cores to split.
+  // Split cores, production's shape on two cores: the ledger (PostgreSQL with its future backends, pgbench,
+  // this process) on CPU 0, the receipt worker tree on the others. For the TPS rounds Temporal sits with the
+  // worker (the question: does receipt work slow the ledger?); for the pipeline burst it moves to the ledger's
+  // core (the question: does orchestration slow the renderer?). Only where this run owns the PostgreSQL server
+  // and there are two cores to split.
   const postmaster = db.embedded ? childNamed(process.pid, 'postgres') : undefined;
   let split: Awaited<ReturnType<typeof rounds>> | undefined;
+  let splitBurst: (Awaited<ReturnType<typeof measureBurst>> & { raw: number }) | undefined;
   if (postmaster && os.availableParallelism() >= 2) {
     const everyCpu = `0-${os.availableParallelism() - 1}`;
-    const receiptTrees = [...treePids(pid), ...treePids(temporal.process.pid ?? 0)];
-    pinProcesses(treePids(postmaster), '0');
-    pinProcesses(receiptTrees, `1-${os.availableParallelism() - 1}`);
+    const receiptCpus = `1-${os.availableParallelism() - 1}`;
+    const temporalTree = () => treePids(temporal.process.pid ?? 0);
+    pinProcesses([...treePids(postmaster), process.pid], '0');
+    pinProcesses([...treePids(pid), ...temporalTree()], receiptCpus);
     try {
       split = await rounds('0');
-    } finally {
-      pinProcesses(
-        [...treePids(postmaster), ...treePids(pid), ...treePids(temporal.process.pid ?? 0)],
-        everyCpu,
+      await allRendered(600_000); // the rest of the backlog: the worker must be idle for the raw rate
+      pinProcesses(temporalTree(), '0');
+      const rawSplitBefore = await rawRendererRate(pages, nice, receiptCpus);
+      const measured = await measureBurst();
+      const rawSplit = (rawSplitBefore + (await rawRendererRate(pages, nice, receiptCpus))) / 2;
+      splitBurst = { ...measured, raw: rawSplit };
+      log(
+        `split cores: pipeline ${measured.pipeline.toFixed(1)} receipts/s, raw renderer on CPU ${receiptCpus.replace(/^(\d+)-\1$/, '$1')} ` +
+          `${rawSplit.toFixed(1)} PDFs/s: ${((measured.pipeline / rawSplit) * 100).toFixed(0)}% (target >= 80%); ` +
+          `p50 ${measured.p50.toFixed(0)} ms, p95 ${measured.p95.toFixed(0)} ms; CPU per receipt: ${measured.cpuPerReceipt.join(', ')}`,
       );
+    } finally {
+      pinProcesses([...treePids(postmaster), process.pid, ...treePids(pid), ...temporalTree()], everyCpu);
     }
   }
 
@@ -379,6 +397,13 @@ async function main(): Promise<void> {
     cpuMsPerReceipt,
     cpuWhileOn,
     split: split && { tpsOn: split.tpsOn, tpsOff: split.tpsOff, rendered: split.rendered },
+    splitBurst: splitBurst && {
+      pipeline: splitBurst.pipeline,
+      raw: splitBurst.raw,
+      p50: splitBurst.p50,
+      p95: splitBurst.p95,
+      cpuPerReceipt: splitBurst.cpuPerReceipt,
+    },
   };
   await writeReceiptsSection(figures);
   log(
