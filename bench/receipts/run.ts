@@ -13,6 +13,7 @@
 // a Temporal cluster on machines of its own, so on this shared machine it yields to the ledger as the worker
 // does.
 import { execFile, spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
@@ -364,6 +365,7 @@ async function main(): Promise<void> {
   await app.end();
   await temporal.stop();
   await db.stop();
+  await rm(tpsScript, { force: true });
 
   const figures = {
     seed,
