@@ -1,7 +1,7 @@
 // POST /api/wallet/transfer/: the happy path, every domain error of the contract, and idempotency.
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ApiContext, createApiContext, FakeReceipts } from '../helpers/api.js';
+import { type ApiContext, createApiContext, FakeReceipts, postJson } from '../helpers/api.js';
 
 let ctx: ApiContext;
 let app: FastifyInstance;
@@ -13,14 +13,8 @@ beforeAll(async () => {
   app = await ctx.build({ receipts });
 });
 
-function transfer(auth: string, body: unknown, headers: Record<string, string> = {}) {
-  return app.inject({
-    method: 'POST',
-    url: '/api/wallet/transfer/',
-    headers: { authorization: auth, 'content-type': 'application/json', ...headers },
-    payload: JSON.stringify(body),
-  });
-}
+const transfer = (auth: string, body: unknown, headers: Record<string, string> = {}) =>
+  postJson(app, '/api/wallet/transfer/', auth, body, headers);
 
 describe('transfer', () => {
   it('moves money and answers as the contract says, then starts the receipt workflow', async () => {

@@ -1,7 +1,7 @@
 // Balance and deposit.
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ApiContext, createApiContext, FakeReceipts } from '../helpers/api.js';
+import { type ApiContext, createApiContext, FakeReceipts, postJson } from '../helpers/api.js';
 
 let ctx: ApiContext;
 let app: FastifyInstance;
@@ -18,13 +18,7 @@ const deposit = (
   auth: string,
   body: unknown,
   headers: Record<string, string> = {},
-) =>
-  target.inject({
-    method: 'POST',
-    url: '/api/wallet/deposit/',
-    headers: { authorization: auth, 'content-type': 'application/json', ...headers },
-    payload: JSON.stringify(body),
-  });
+) => postJson(target, '/api/wallet/deposit/', auth, body, headers);
 
 describe('balance', () => {
   it("answers the caller's id, name and balance as a two-decimal string", async () => {

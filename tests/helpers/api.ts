@@ -120,6 +120,22 @@ export function captureLogs(): { stream: Writable; lines: string[] } {
   return { stream, lines };
 }
 
+/** POST of a JSON body with Basic credentials and optional extra headers, through app.inject(). */
+export function postJson(
+  app: FastifyInstance,
+  url: string,
+  auth: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  return app.inject({
+    method: 'POST',
+    url,
+    headers: { authorization: auth, 'content-type': 'application/json', ...headers },
+    payload: JSON.stringify(body),
+  });
+}
+
 export function errorOf(response: LightMyRequestResponse): { error: string; code: string } {
   return response.json() as { error: string; code: string };
 }

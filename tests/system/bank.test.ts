@@ -1,9 +1,8 @@
 // The bank workload against the running system: 16 clients, 20 users: run.users, concurrent balance reads; a uniform
 // run and a hot-wallet run. BANK_SECONDS sets the length (npm run test:soak runs it long).
-import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../helpers/random.js';
-import { checkBooks, checkReceipts, lastTransactionId, waitForReceipts } from './checker.js';
+import { checkRun, lastTransactionId } from './checker.js';
 import { useSystem } from './system.js';
 import { runWorkload } from './workload.js';
 
@@ -34,15 +33,13 @@ describe.each([
       label: `${label}-${random.seed}`,
     });
     const elapsed = (Date.now() - started) / 1000;
-    const report = await checkBooks(
+    const { report, drain, receiptProblems } = await checkRun(
       run.system.db(),
       result,
-      new Decimal(FUNDING).times(USERS).toFixed(2),
-      run.users.map((u) => u.id),
+      run.users,
+      FUNDING,
       before,
     );
-    const drain = await waitForReceipts(run.system.db(), 180_000);
-    const receiptProblems = await checkReceipts(run.system.db());
     console.log(
       `bank ${label}: seed=${random.seed} clients=16 users=${USERS} seconds=${elapsed.toFixed(1)} ` +
         `transfers=${result.transfers.length} committed=${report.committed} rejected=${report.rejected} ` +

@@ -103,3 +103,25 @@ export async function checkReceipts(db: pg.Pool): Promise<string[]> {
       `transaction ${r.id}: receipt ${r.status ?? 'missing'}, ${r.pdf_size ?? 0} bytes, hash ok: ${r.hash_ok}`,
   );
 }
+
+export interface RunCheck {
+  report: CheckReport;
+  /** Seconds until no receipt was pending, or undefined if the backlog did not drain in time. */
+  drain: number | undefined;
+  receiptProblems: string[];
+}
+
+/** After a workload: the books (every user funded with `funding`), then the receipts once they drain. */
+export async function checkRun(
+  db: pg.Pool,
+  result: WorkloadResult,
+  users: { id: number }[],
+  funding: string,
+  afterTransactionId: number,
+): Promise<RunCheck> {
+  const expectedTotal = new Decimal(funding).times(users.length).toFixed(2);
+  const ids = users.map((u) => u.id);
+  const report = await checkBooks(db, result, expectedTotal, ids, afterTransactionId);
+  const drain = await waitForReceipts(db, 180_000);
+  return { report, drain, receiptProblems: await checkReceipts(db) };
+}

@@ -2,10 +2,9 @@
 // Temporal stopped for 20 s, Chromium killed. After each the books hold and every receipt is rendered once;
 // the time to recover is printed.
 import { Client, Connection } from '@temporalio/client';
-import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../helpers/random.js';
-import { checkBooks, checkReceipts, lastTransactionId, waitForReceipts } from './checker.js';
+import { checkRun, lastTransactionId } from './checker.js';
 import { System, useSystem } from './system.js';
 import { runWorkload } from './workload.js';
 
@@ -38,15 +37,13 @@ async function underLoad(
   const healedAt = await fault();
   const result = await workload;
   const firstSuccess = result.firstSuccessAfter(healedAt);
-  const report = await checkBooks(
+  const { report, drain, receiptProblems } = await checkRun(
     run.system.db(),
     result,
-    new Decimal(FUNDING).times(USERS).toFixed(2),
-    run.users.map((u) => u.id),
+    run.users,
+    FUNDING,
     before,
   );
-  const drain = await waitForReceipts(run.system.db(), 180_000);
-  const receiptProblems = await checkReceipts(run.system.db());
   const stuck = await stuckWorkflows();
   console.log(
     `fault ${label}: seed=${random.seed} transfers=${result.transfers.length} committed=${report.committed} ` +
