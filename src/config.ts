@@ -1,9 +1,13 @@
 // Configuration, validated once at start: a bad value stops the process with a message naming the variable.
+// Every process (API, worker, CLI, `npm run dev`) reads the environment here and nowhere else.
 import os from 'node:os';
+
+/** Which process the configuration is for: the worker has its own role and a pool sized to its pages. */
+export type ProcessKind = 'api' | 'worker';
 
 export interface Config {
   databaseUrl: string | undefined; // undefined: start the embedded PostgreSQL
-  databaseRole: string | undefined; // the role the API and worker act as (SET ROLE); undefined: the login's own
+  databaseRole: string | undefined; // the role this process acts as (SET ROLE); undefined: the login's own
   embeddedPgPort: number;
   dataDir: string;
   host: string;
@@ -13,10 +17,19 @@ export interface Config {
   dbPoolSize: number;
   temporalAddress: string;
   temporalNamespace: string;
+  /** TEMPORAL_ADDRESS was set: `npm run dev` uses that server and starts none. */
+  temporalAddressGiven: boolean;
+  /** Ports and binary of the dev server `npm run dev` starts otherwise. */
+  temporalPort: number;
+  temporalUiPort: number;
+  temporalCliPath: string | undefined;
   receiptTaskQueue: string;
   chromiumPath: string | undefined;
   receiptPages: number;
   receiptSweepMs: number;
+  receiptMaxInFlight: number;
+  receiptWorkerNice: number;
+  receiptRenderDelayMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -31,6 +44,8 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   }
   return Number(raw);
 }
+
+const port = (env: Env, name: string, fallback: number) => integer(env, name, fallback, 1, 65535);
 
 function boolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]?.toLowerCase();
@@ -66,22 +81,40 @@ function roleName(env: Env, name: string, fallback: string): string | undefined 
   return raw;
 }
 
-export function loadConfig(env: Env = process.env): Config {
+function hostPort(env: Env, name: string, fallback: string): string {
+  const raw = env[name] || fallback;
+  if (!/^\S+:\d{1,5}$/.test(raw) || Number(raw.split(':').pop()) > 65535)
+    throw new ConfigError(`${name} must be host:port, got "${raw}"`);
+  return raw;
+}
+
+/** The configuration of one process, from `env` (process.env by default; tests pass their own). */
+export function loadConfig(env: Env = process.env, kind: ProcessKind = 'api'): Config {
+  const receiptPages = integer(env, 'RECEIPT_PAGES', Math.min(os.availableParallelism(), 8), 1, 32);
+  const worker = kind === 'worker';
   return {
     databaseUrl: url(env, 'DATABASE_URL'),
     databaseRole: roleName(env, 'DATABASE_ROLE', 'wallet_app'),
-    embeddedPgPort: integer(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
+    embeddedPgPort: port(env, 'EMBEDDED_PG_PORT', 54329),
     dataDir: env.WALLET_DATA_DIR || '.data',
     host: env.HOST || '127.0.0.1',
     port: integer(env, 'PORT', 3000, 0, 65535),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     depositsEnabled: boolean(env, 'DEPOSITS_ENABLED', true),
-    dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),
-    temporalAddress: env.TEMPORAL_ADDRESS || '127.0.0.1:7233',
+    // The worker needs a connection per running activity plus the dispatcher's: twice its pages and a few.
+    dbPoolSize: integer(env, 'DB_POOL_SIZE', worker ? receiptPages * 2 + 4 : 10, 1, 200),
+    temporalAddress: hostPort(env, 'TEMPORAL_ADDRESS', '127.0.0.1:7233'),
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    temporalAddressGiven: Boolean(env.TEMPORAL_ADDRESS),
+    temporalPort: port(env, 'TEMPORAL_PORT', 7233),
+    temporalUiPort: port(env, 'TEMPORAL_UI_PORT', 8233),
+    temporalCliPath: env.TEMPORAL_CLI_PATH || undefined,
     receiptTaskQueue: env.RECEIPT_TASK_QUEUE || 'wallet-receipts',
     chromiumPath: env.CHROMIUM_PATH || undefined,
-    receiptPages: integer(env, 'RECEIPT_PAGES', Math.min(os.availableParallelism(), 8), 1, 32),
+    receiptPages,
     receiptSweepMs: integer(env, 'RECEIPT_SWEEP_MS', 5000, 100, 3_600_000),
+    receiptMaxInFlight: integer(env, 'RECEIPT_MAX_IN_FLIGHT', 100, 1, 1_000_000),
+    receiptWorkerNice: integer(env, 'RECEIPT_WORKER_NICE', 10, 0, 19),
+    receiptRenderDelayMs: integer(env, 'RECEIPT_RENDER_DELAY_MS', 0, 0, 600_000),
   };
 }

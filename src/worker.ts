@@ -1,35 +1,17 @@
 // `npm run worker`: the receipt worker and dispatcher (src/receipts/receipt-worker.ts) as a process.
 // SIGTERM/SIGINT: stop the dispatcher, drain running activities, close Chromium, the pool and the database.
-//
-// Besides the configuration of src/config.ts it reads:
-//   RECEIPT_WORKER_NICE      CPU niceness of the worker and its Chromium (0-19, default 10). Receipts are
-//                            background work: where the worker shares cores with PostgreSQL, transfers come
-//                            first. Irrelevant (and harmless) on a machine of its own. 0 leaves it alone.
-//   RECEIPT_MAX_IN_FLIGHT    receipt workflows the dispatcher keeps running at once (default 100); the rest
-//                            wait in the outbox. It counts all workers: with several, raise it (~50 each).
-//   RECEIPT_RENDER_DELAY_MS  TEST ONLY: hold each receipt page this long before printing (default 0), so a
-//                            test can kill the worker in the middle of a render. Never set it in production.
+// Its settings (role, pool, RECEIPT_*) come from loadConfig(env, 'worker'): see src/config.ts and the README.
 import os from 'node:os';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { consoleLogger, describeError } from './receipts/log.js';
-import { DEFAULT_MAX_IN_FLIGHT, startReceiptWorker } from './receipts/receipt-worker.js';
-
-function wholeNumber(name: string, fallback: number, max: number, min = 0): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  }
-  return Number(raw);
-}
+import { startReceiptWorker } from './receipts/receipt-worker.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const delay = wholeNumber('RECEIPT_RENDER_DELAY_MS', 0, 600_000);
-  const nice = wholeNumber('RECEIPT_WORKER_NICE', 10, 19);
-  const maxInFlight = wholeNumber('RECEIPT_MAX_IN_FLIGHT', DEFAULT_MAX_IN_FLIGHT, 1_000_000, 1);
+  const config = loadConfig(process.env, 'worker');
+  const delay = config.receiptRenderDelayMs;
+  const nice = config.receiptWorkerNice;
   const log = consoleLogger(config.logLevel, 'worker');
   // Before Chromium starts: its processes inherit the priority.
   if (nice > 0) os.setPriority(Math.max(os.getPriority(), nice));
@@ -53,7 +35,7 @@ async function main(): Promise<void> {
       config,
       databaseUrl: db.url,
       renderDelayMs: delay,
-      maxInFlight,
+      maxInFlight: config.receiptMaxInFlight,
       log,
     });
   } catch (error) {

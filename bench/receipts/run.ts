@@ -137,8 +137,8 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
 
-  // The worker's default niceness (src/worker.ts), unless the environment sets another.
-  const nice = Number(process.env.RECEIPT_WORKER_NICE || 10);
+  // The worker's niceness as `npm run worker` would take it (RECEIPT_WORKER_NICE, default 10).
+  const nice = loadConfig(process.env, 'worker').receiptWorkerNice;
   const rawBefore = await rawRendererRate(pages, nice);
   log(
     `renderer raw rate: ${rawBefore.toFixed(1)} PDFs/s (${RAW_RENDERS} renders, warm pages, no Temporal, nice ${nice})`,

@@ -45,9 +45,8 @@ function watch(child: Child) {
 
 async function main() {
   const config = loadConfig();
-  const temporalPort = Number(process.env.TEMPORAL_PORT ?? 7233);
-  const temporalUiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
-  const externalTemporal = process.env.TEMPORAL_ADDRESS;
+  const { temporalPort, temporalUiPort } = config;
+  const externalTemporal = config.temporalAddressGiven ? config.temporalAddress : undefined;
   const needs: PortNeed[] = [{ port: config.port, what: 'the API', variable: 'PORT' }];
   if (!config.databaseUrl) {
     needs.push({
@@ -77,7 +76,7 @@ async function main() {
   let temporalUiUrl: string | undefined;
   if (!externalTemporal) {
     const server = await startTemporalDevServer({
-      cliPath: resolveTemporalCli(),
+      cliPath: resolveTemporalCli(config.temporalCliPath),
       port: temporalPort,
       uiPort: temporalUiPort,
       dbFile: path.resolve(config.dataDir, 'temporal.db'),

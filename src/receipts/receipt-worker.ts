@@ -22,13 +22,13 @@ export type ReceiptWorkerConfig = Pick<
   | 'chromiumPath'
   | 'receiptPages'
   | 'receiptSweepMs'
+  | 'databaseRole'
+  | 'dbPoolSize'
 >;
 
 export interface ReceiptWorkerOptions {
   config: ReceiptWorkerConfig;
   databaseUrl: string;
-  /** Role the worker's pool acts as; the least-privileged application role unless told otherwise. */
-  dbRole?: string;
   /** Run the dispatcher in this process (default true). */
   dispatcher?: boolean;
   /** The dispatcher's window: receipt workflows running at once (default DEFAULT_MAX_IN_FLIGHT). It counts
@@ -58,11 +58,11 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
     renderDelayMs: opts.renderDelayMs,
     log: (m) => log.info(m),
   });
-  // Activities plus the dispatcher's claims: a connection per concurrent activity and a few spare.
+  // Sized and acting as configured (loadConfig(env, 'worker'): wallet_worker, twice the pages and a few).
   const pool = createPool({
     url: opts.databaseUrl,
-    max: renderer.size * 2 + 4,
-    role: opts.dbRole ?? 'wallet_app',
+    max: config.dbPoolSize,
+    role: config.databaseRole,
     applicationName: 'wallet-receipt-worker',
   });
   pool.on('error', (error) => log.warn(`idle database connection failed: ${describeError(error)}`));

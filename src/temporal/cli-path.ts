@@ -2,11 +2,12 @@
 // scripts/ensure-temporal.sh finds or installs (it prints the path on its last line).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config.js';
 
 const ENSURE_SCRIPT = fileURLToPath(new URL('../../scripts/ensure-temporal.sh', import.meta.url));
 
-export function resolveTemporalCli(): string {
-  if (process.env.TEMPORAL_CLI_PATH) return process.env.TEMPORAL_CLI_PATH;
+export function resolveTemporalCli(configured = loadConfig().temporalCliPath): string {
+  if (configured) return configured;
   try {
     const out = execFileSync('bash', [ENSURE_SCRIPT], {
       encoding: 'utf8',

@@ -38,6 +38,8 @@ export function receiptConfig(temporalAddress: string, overrides: Partial<Receip
     chromiumPath: process.env.CHROMIUM_PATH || undefined,
     receiptPages: 2,
     receiptSweepMs: 500,
+    databaseRole: 'wallet_app',
+    dbPoolSize: 8,
     ...overrides,
   } satisfies ReceiptWorkerConfig;
 }
