@@ -36,18 +36,19 @@ SELECT line FROM (
   SELECT format('grant %s on %s.%s to %s', g.privilege_type, g.table_name,
                 coalesce(g.column_name, '*'), g.grantee)
     FROM (SELECT privilege_type, table_name, NULL AS column_name, grantee
-            FROM information_schema.role_table_grants WHERE table_schema = 'wallet' AND grantee = 'wallet_app'
+            FROM information_schema.role_table_grants WHERE table_schema = 'wallet' AND grantee IN ('wallet_app', 'wallet_worker')
           UNION ALL
           SELECT privilege_type, table_name, column_name, grantee
             FROM information_schema.column_privileges
-           WHERE table_schema = 'wallet' AND grantee = 'wallet_app'
+           WHERE table_schema = 'wallet' AND grantee IN ('wallet_app', 'wallet_worker')
              AND NOT EXISTS (SELECT 1 FROM information_schema.role_table_grants t
                               WHERE t.table_schema = 'wallet' AND t.table_name = column_privileges.table_name
-                                AND t.grantee = 'wallet_app' AND t.privilege_type = column_privileges.privilege_type)) g
+                                AND t.grantee = column_privileges.grantee AND t.privilege_type = column_privileges.privilege_type)) g
   UNION ALL
-  SELECT format('execute %s(%s) by wallet_app', p.proname, pg_get_function_identity_arguments(p.oid))
+  SELECT format('execute %s(%s) by %s', p.proname, pg_get_function_identity_arguments(p.oid), r.role)
     FROM pg_proc p
     JOIN pg_namespace n ON n.oid = p.pronamespace AND n.nspname = 'wallet'
-   WHERE has_function_privilege('wallet_app', p.oid, 'EXECUTE')
+   CROSS JOIN (VALUES ('wallet_app'), ('wallet_worker')) r(role)
+   WHERE has_function_privilege(r.role, p.oid, 'EXECUTE')
 ) lines
 ORDER BY line COLLATE "C";

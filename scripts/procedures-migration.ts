@@ -19,8 +19,8 @@ for (const file of PROCEDURE_FILES) {
     await readFile(path.join('db/procedures', file), 'utf8'),
   );
 }
-parts.push('\nGRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA wallet TO wallet_app;');
-parts.push('REVOKE EXECUTE ON FUNCTION wallet.reject_transaction_change() FROM wallet_app;\n');
+// Who may call what, re-applied after the functions are (re)created: db/grants.sql is the whole policy.
+parts.push('\n-- ==== db/grants.sql ====\n', await readFile('db/grants.sql', 'utf8'));
 const target = path.join(dir, `${next}_${name}.sql`);
 await writeFile(target, parts.join('\n'));
 console.log(`wrote ${target}`);

@@ -94,7 +94,7 @@ export function loadConfig(env: Env = process.env, kind: ProcessKind = 'api'): C
   const worker = kind === 'worker';
   return {
     databaseUrl: url(env, 'DATABASE_URL'),
-    databaseRole: roleName(env, 'DATABASE_ROLE', 'wallet_app'),
+    databaseRole: roleName(env, 'DATABASE_ROLE', worker ? 'wallet_worker' : 'wallet_app'),
     embeddedPgPort: port(env, 'EMBEDDED_PG_PORT', 54329),
     dataDir: env.WALLET_DATA_DIR || '.data',
     host: env.HOST || '127.0.0.1',

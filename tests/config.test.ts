@@ -7,7 +7,7 @@ describe('loadConfig', () => {
     const api = loadConfig({ RECEIPT_PAGES: '4' });
     const worker = loadConfig({ RECEIPT_PAGES: '4' }, 'worker');
     expect(api).toMatchObject({ databaseRole: 'wallet_app', dbPoolSize: 10 });
-    expect(worker).toMatchObject({ databaseRole: 'wallet_app', dbPoolSize: 12 }); // 2 x 4 pages + 4
+    expect(worker).toMatchObject({ databaseRole: 'wallet_worker', dbPoolSize: 12 }); // 2 x 4 pages + 4
   });
 
   it('passes DATABASE_ROLE and DB_POOL_SIZE to the worker as set', () => {

@@ -1,11 +1,13 @@
-// Creates (or updates) a login role that is a member of wallet_app and nothing more: what the API and the
-// worker should log in as in production. Usage: LOGIN_PASSWORD=... tsx src/db/grant-login-cli.ts wallet_api
+// Creates (or updates) a login role that is a member of one process role and nothing more: what the API
+// (wallet_app) and the worker (wallet_worker) log in as in production.
+// Usage: LOGIN_PASSWORD=... node dist/db/grant-login-cli.js <login_name> [wallet_app|wallet_worker]
 import pg from 'pg';
 
-const name = process.argv[2];
+const PROCESS_ROLES = ['wallet_app', 'wallet_worker'];
+const [name, member = 'wallet_app'] = process.argv.slice(2);
 const password = process.env.LOGIN_PASSWORD;
-if (!name || !/^[a-z_][a-z0-9_]{0,62}$/.test(name) || !password) {
-  console.error('usage: LOGIN_PASSWORD=<password> tsx src/db/grant-login-cli.ts <role_name>');
+if (!name || !/^[a-z_][a-z0-9_]{0,62}$/.test(name) || !PROCESS_ROLES.includes(member) || !password) {
+  console.error('usage: LOGIN_PASSWORD=<password> grant-login-cli <login_name> [wallet_app|wallet_worker]');
   process.exit(2);
 }
 const client = new pg.Client(process.env.DATABASE_URL);
@@ -16,12 +18,12 @@ try {
   const { rows } = await client.query(
     exists
       ? "SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', $1::text, $2::text) AS sql"
-      : "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE wallet_app', $1::text, $2::text) AS sql",
+      : "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', $1::text, $2::text) AS sql",
     [name, password],
   );
   await client.query(rows[0].sql);
-  await client.query(`GRANT wallet_app TO ${name}`);
-  console.log(`${exists ? 'updated' : 'created'} login role ${name} (member of wallet_app)`);
+  await client.query(`GRANT ${member} TO ${name}`);
+  console.log(`${exists ? 'updated' : 'created'} login role ${name} (member of ${member})`);
 } finally {
   await client.end();
 }

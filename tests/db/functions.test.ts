@@ -215,16 +215,16 @@ describe('history and receipts as a party sees them', () => {
   });
 });
 
-describe('wallet.audit', () => {
+describe('wallet.audit (a DBA tool: the schema owner runs it)', () => {
   it('is empty for consistent books and names each disagreement', async () => {
-    expect((await db.app.query('SELECT * FROM wallet.audit()')).rows).toEqual([]);
+    expect((await db.admin.query('SELECT * FROM wallet.audit()')).rows).toEqual([]);
     const a = await fundedUser(db.admin, 'au1', '10.00');
     // A DBA bypassing the functions: exactly what audit exists to catch.
     await db.admin.query('UPDATE wallet.wallets SET balance = balance + 1 WHERE user_id = $1', [a]);
     const tx = (await db.app.query('SELECT * FROM wallet.deposit($1, 1)', [a])).rows[0].transaction_id;
     await db.admin.query('DELETE FROM wallet.receipts WHERE transaction_id = $1', [tx]);
     const problems = (
-      await db.app.query('SELECT problem, user_id, transaction_id FROM wallet.audit() ORDER BY 1')
+      await db.admin.query('SELECT problem, user_id, transaction_id FROM wallet.audit() ORDER BY 1')
     ).rows;
     expect(problems).toEqual([
       { problem: 'balance_mismatch', user_id: a, transaction_id: null },
@@ -234,6 +234,6 @@ describe('wallet.audit', () => {
     // Put the books right again for the other tests in this file.
     await db.admin.query('UPDATE wallet.wallets SET balance = balance - 1 WHERE user_id = $1', [a]);
     await db.admin.query('INSERT INTO wallet.receipts (transaction_id) VALUES ($1)', [tx]);
-    expect((await db.app.query('SELECT * FROM wallet.audit()')).rows).toEqual([]);
+    expect((await db.admin.query('SELECT * FROM wallet.audit()')).rows).toEqual([]);
   });
 });

@@ -38,7 +38,7 @@ export function receiptConfig(temporalAddress: string, overrides: Partial<Receip
     chromiumPath: process.env.CHROMIUM_PATH || undefined,
     receiptPages: 2,
     receiptSweepMs: 500,
-    databaseRole: 'wallet_app',
+    databaseRole: 'wallet_worker',
     dbPoolSize: 8,
     ...overrides,
   } satisfies ReceiptWorkerConfig;
