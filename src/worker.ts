@@ -7,6 +7,11 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { consoleLogger, describeError } from './receipts/log.js';
 import { startReceiptWorker } from './receipts/receipt-worker.js';
+import { connectTemporalClient } from './temporal/client.js';
+import {
+  SearchAttributeSetupError,
+  setUpReceiptSearchAttributes,
+} from './temporal/search-attribute-setup.js';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, 'worker');
@@ -28,6 +33,12 @@ async function main(): Promise<void> {
   });
   if (delay) log.warn(`RECEIPT_RENDER_DELAY_MS=${delay}: every render is slowed down (a test-only setting)`);
 
+  // Without the search attributes no receipt workflow can start: create them, or stop here saying why.
+  await setUpReceiptSearchAttributes(
+    { address: config.temporalAddress, namespace: config.temporalNamespace },
+    log,
+    connectTemporalClient,
+  );
   const db = await openDatabase(config, (line) => log.info(`postgres: ${line}`));
   let worker: Awaited<ReturnType<typeof startReceiptWorker>>;
   try {
@@ -67,6 +78,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);
+  if (error instanceof ConfigError) console.error(`configuration error: ${error.message}`);
+  else if (error instanceof SearchAttributeSetupError) console.error(`worker cannot start: ${error.message}`);
+  else console.error(error);
   process.exit(1);
 });

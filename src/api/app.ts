@@ -7,7 +7,7 @@ import fp from 'fastify-plugin';
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import { ledger } from '../db/ledger.js';
-import { connectTemporalClient } from '../temporal/client.js';
+import { connectWithSearchAttributes } from '../temporal/client.js';
 import { type AuthOptions, walletAuth } from './auth.js';
 import { docs } from './docs.js';
 import { errorHandler, notFoundHandler } from './errors.js';
@@ -120,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const { temporalAddress: address, temporalNamespace: namespace, receiptTaskQueue } = deps.config;
     const log = app.log.child({ component: 'receipts' });
     receipts = createTemporalReceiptStarter({
-      connect: () => connectTemporalClient({ address, namespace }),
+      connect: () => connectWithSearchAttributes({ address, namespace }, log),
       taskQueue: receiptTaskQueue,
       log,
       onStarted: (transactionId) => {

@@ -3,14 +3,22 @@
 // (then lets one probe through). A receipt whose start was skipped stays pending; the worker's dispatcher
 // sweep starts it later.
 import type { Client } from '@temporalio/client';
+import { describeStartFailure } from '../temporal/start-failure.js';
 import { type ReceiptStart, startReceiptWorkflow } from '../temporal/start-receipt.js';
 
 export type ReceiptOutcome = 'started' | 'pending';
+
+/** Whether this process's own workflow starts succeed; when not, why (for /ready). */
+export interface StartState {
+  state: 'starting' | 'not_starting' | 'disabled';
+  reason: string | null;
+}
 
 export interface ReceiptStarter {
   /** Resolves within the configured bound and never rejects. */
   start(receipt: ReceiptStart): Promise<ReceiptOutcome>;
   health(): Promise<'up' | 'down' | 'disabled'>;
+  startState(): StartState;
   close(): Promise<void>;
 }
 
@@ -41,6 +49,7 @@ export interface TemporalStarterOptions {
 export const noReceiptStarter: ReceiptStarter = {
   start: async () => 'pending',
   health: async () => 'disabled',
+  startState: () => ({ state: 'disabled', reason: null }),
   close: async () => undefined,
 };
 
@@ -82,6 +91,7 @@ export function createTemporalReceiptStarter(opts: TemporalStarterOptions): Rece
   };
 
   let lastError: unknown;
+  let failing: string | null = null; // why starts are paused, while they are
 
   async function attempt(receipt: ReceiptStart): Promise<boolean> {
     try {
@@ -96,6 +106,7 @@ export function createTemporalReceiptStarter(opts: TemporalStarterOptions): Rece
   }
 
   function pause(outcome: boolean | 'timeout') {
+    failing = describeStartFailure(outcome === 'timeout' ? 'timeout' : lastError);
     if (openUntil === 0) {
       const reason = outcome === 'timeout' ? 'slow' : 'failed';
       opts.log.warn(
@@ -117,6 +128,7 @@ export function createTemporalReceiptStarter(opts: TemporalStarterOptions): Rece
           if (outcome !== true) return pause(outcome);
           opts.log.info({}, 'Temporal is back: receipt workflows start again');
           openUntil = 0;
+          failing = null;
         });
         return 'pending';
       }
@@ -137,6 +149,12 @@ export function createTemporalReceiptStarter(opts: TemporalStarterOptions): Rece
       } catch {
         return 'down';
       }
+    },
+
+    startState() {
+      return failing === null
+        ? { state: 'starting', reason: null }
+        : { state: 'not_starting', reason: failing };
     },
 
     async close() {

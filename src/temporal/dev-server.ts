@@ -12,6 +12,9 @@ export interface DevServerOptions {
   /** Extra namespace to create ("default" always exists). */
   namespace?: string;
   logLevel?: string;
+  /** Register the receipt search attributes at start (default true); false: a plain server, as a fresh
+   *  cluster is, which the worker must set up itself. */
+  searchAttributes?: boolean;
   /** Run the server at this CPU niceness (through `nice`, so that every thread of the Go runtime gets it;
    *  renicing the process afterwards would reach its first thread only). */
   nice?: number;
@@ -38,7 +41,8 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
   args.push(...(opts.uiPort === undefined ? ['--headless'] : ['--ui-port', String(opts.uiPort)]));
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   if (opts.namespace && opts.namespace !== 'default') args.push('--namespace', opts.namespace);
-  args.push('--log-level', opts.logLevel ?? 'warn', ...searchAttributeCliArgs());
+  args.push('--log-level', opts.logLevel ?? 'warn');
+  if (opts.searchAttributes !== false) args.push(...searchAttributeCliArgs());
 
   const [command, commandArgs] = opts.nice
     ? ['nice', ['-n', String(opts.nice), opts.cliPath, ...args]]

@@ -78,8 +78,10 @@ describe('receipt starter', () => {
 
   it('lets one probe through in the background when the pause is over; a quick success resumes starts', async () => {
     const { starter, state, advance } = harness();
+    expect(starter.startState()).toEqual({ state: 'starting', reason: null });
     state.behaviour = 'fail';
     await starter.start(receipt(1));
+    expect(starter.startState()).toEqual({ state: 'not_starting', reason: 'Temporal is unreachable' });
     advance(5000);
     state.behaviour = 'hang'; // a probe that is slow counts as a failure
     const [probe, skipped] = await Promise.all([starter.start(receipt(2)), starter.start(receipt(3))]);
@@ -88,6 +90,7 @@ describe('receipt starter', () => {
     await sleep(200);
     expect(state.started).toEqual([2]); // it did land, late: the receipt is marked
     expect(await starter.start(receipt(4))).toBe('pending'); // paused again
+    expect(starter.startState().reason).toMatch(/time out/);
     expect(state.launches).toBe(2);
     advance(5000);
     state.behaviour = 'ok';
@@ -95,6 +98,7 @@ describe('receipt starter', () => {
     await sleep(10);
     expect(await starter.start(receipt(6))).toBe('started');
     expect(state.started).toEqual([2, 5, 6]);
+    expect(starter.startState()).toEqual({ state: 'starting', reason: null });
   });
 
   it('connects again after a failed connect', async () => {

@@ -5,7 +5,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type pg from 'pg';
 import { afterAll } from 'vitest';
 import { type AppDeps, buildApp } from '../../src/api/app.js';
-import type { ReceiptOutcome, ReceiptStarter } from '../../src/api/receipts.js';
+import type { ReceiptOutcome, ReceiptStarter, StartState } from '../../src/api/receipts.js';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { createPool } from '../../src/db/pool.js';
 import type { ReceiptStart } from '../../src/temporal/start-receipt.js';
@@ -35,6 +35,11 @@ export class FakeReceipts implements ReceiptStarter {
   }
   async health() {
     return this.healthState;
+  }
+  startState(): StartState {
+    return this.healthState === 'disabled'
+      ? { state: 'disabled', reason: null }
+      : { state: 'starting', reason: null };
   }
   async close() {}
 }

@@ -7,12 +7,13 @@ const DB_CHECK_MS = 1000;
 
 const readyResponse = {
   type: 'object',
-  required: ['status', 'database', 'temporal', 'receipt_backlog'],
+  required: ['status', 'database', 'temporal', 'receipt_backlog', 'receipt_starts'],
   properties: {
     status: {
       type: 'string',
       enum: ['ready', 'degraded', 'unavailable'],
-      description: 'degraded: serving, but receipts wait until Temporal is back',
+      description:
+        'degraded: serving, but receipts wait (Temporal down, or this process cannot start workflows)',
     },
     database: { type: 'string', enum: ['up', 'down'] },
     temporal: { type: 'string', enum: ['up', 'down', 'disabled'] },
@@ -24,6 +25,15 @@ const readyResponse = {
         pending: { type: 'integer' },
         unstarted: { type: 'integer', description: 'Pending receipts whose workflow has not been started' },
         oldest_pending_at: { type: ['string', 'null'], format: 'date-time' },
+      },
+    },
+    receipt_starts: {
+      type: 'object',
+      description: 'Whether this API process can start receipt workflows; when not, why',
+      required: ['state', 'reason'],
+      properties: {
+        state: { type: 'string', enum: ['starting', 'not_starting', 'disabled'] },
+        reason: { type: ['string', 'null'] },
       },
     },
   },
@@ -82,9 +92,11 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext) {
         }),
         ctx.receipts.health(),
       ]);
-      const status = !db ? 'unavailable' : temporal === 'down' ? 'degraded' : 'ready';
+      const starts = ctx.receipts.startState();
+      const receiptsWait = temporal === 'down' || starts.state === 'not_starting';
+      const status = !db ? 'unavailable' : receiptsWait ? 'degraded' : 'ready';
       if (!db) reply.code(503).header('Retry-After', '2');
-      return { status, database: db ? 'up' : 'down', temporal, receipt_backlog: db };
+      return { status, database: db ? 'up' : 'down', temporal, receipt_backlog: db, receipt_starts: starts };
     },
   );
 }
