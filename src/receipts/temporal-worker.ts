@@ -2,15 +2,10 @@
 // if it fails (for instance after a long server outage), so the process outlives Temporal being away.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  NativeConnection,
-  Worker,
-  type WorkflowBundle,
-} from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { ReceiptActivities } from '../activities/index.js';
 import type { Config } from '../config.js';
+import { loadWorkflowBundle } from '../temporal/workflow-bundle.js';
 import { describeError, type Logger } from './log.js';
 
 // Resolved next to this file with this file's own extension: src/workflows/index.ts under tsx and vitest,
@@ -24,14 +19,12 @@ const RESTART_MAX_MS = 10_000; // a worker waiting for Temporal polls again with
 
 let bundle: Promise<WorkflowBundle> | undefined;
 
-/** The workflow bundle, built once per process (webpack takes a few seconds). */
+/** The workflow bundle: the one `npm run build` made, else built once per process (webpack takes seconds). */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }).catch(
-    (error) => {
-      bundle = undefined;
-      throw error;
-    },
-  );
+  bundle ??= loadWorkflowBundle(WORKFLOWS_PATH).catch((error) => {
+    bundle = undefined;
+    throw error;
+  });
   return bundle;
 }
 

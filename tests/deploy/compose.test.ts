@@ -1,55 +1,129 @@
-// docker-compose.yml cannot run on these machines; this checks that it parses, names every service, keeps
-// secrets out of the file and binds published ports to loopback.
+// docker-compose.yml cannot run on these machines; this checks that it parses and states exactly the stack we
+// mean: its services, health checks, published ports, variables, roles and compiled commands.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${...} here is compose interpolation, compared as text
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-const compose = parse(await readFile('docker-compose.yml', 'utf8'));
 const text = await readFile('docker-compose.yml', 'utf8');
+const compose = parse(text);
+const services = compose.services;
 
 describe('docker-compose.yml', () => {
   it('names every service of the stack', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(
-      [
-        'api',
-        'ledger-db',
-        'migrate',
-        'temporal',
-        'temporal-db',
-        'temporal-setup',
-        'temporal-ui',
-        'worker',
-      ].sort(),
+    expect(Object.keys(services).sort()).toEqual(
+      ['api', 'ledger-db', 'migrate', 'temporal', 'temporal-db', 'temporal-ui', 'worker'].sort(),
     );
   });
 
-  it('uses PostgreSQL 16 or newer and a Temporal server backed by PostgreSQL', () => {
-    for (const db of ['ledger-db', 'temporal-db']) {
-      expect(Number(/postgres:(\d+)/.exec(compose.services[db].image)?.[1])).toBeGreaterThanOrEqual(16);
-    }
-    expect(compose.services.temporal.environment.DB).toMatch(/^postgres/);
+  it('uses PostgreSQL 17 and a Temporal server backed by PostgreSQL', () => {
+    expect(services['ledger-db'].image).toBe('postgres:17');
+    expect(services['temporal-db'].image).toBe('postgres:17');
+    expect(services.temporal.environment.DB).toBe('postgres12');
+    expect(services.temporal.environment.POSTGRES_SEEDS).toBe('temporal-db');
   });
 
-  it('has health checks on the long-running services', () => {
-    for (const name of ['ledger-db', 'temporal-db', 'temporal', 'api', 'worker']) {
-      expect(compose.services[name].healthcheck?.test, name).toBeDefined();
-    }
+  it('has these health checks on the long-running services', () => {
+    const checks = Object.fromEntries(
+      Object.entries<{ healthcheck?: { test: string[] } }>(services)
+        .filter(([, s]) => s.healthcheck)
+        .map(([name, s]) => [name, s.healthcheck?.test.slice(0, 2)]),
+    );
+    expect(checks).toEqual({
+      'ledger-db': ['CMD-SHELL', 'pg_isready -U wallet_owner -d wallet'],
+      'temporal-db': ['CMD-SHELL', 'pg_isready -U temporal'],
+      temporal: [
+        'CMD-SHELL',
+        'temporal operator cluster health --address $$(hostname -i):7233 | grep -q SERVING',
+      ],
+      api: ['CMD', 'node'],
+      worker: ['CMD', 'node'],
+    });
+    expect(services.api.healthcheck.test[3]).toContain("fetch('http://127.0.0.1:3000/health')");
+    expect(services.worker.healthcheck.test[3]).toContain("includes('chrom'+'ium')");
   });
 
-  it('takes every secret from .env and publishes ports on loopback only', async () => {
+  it('publishes exactly the API and the Temporal UI, on loopback', () => {
+    const ports = Object.fromEntries(
+      Object.entries<{ ports?: string[] }>(services)
+        .filter(([, s]) => s.ports)
+        .map(([name, s]) => [name, s.ports]),
+    );
+    expect(ports).toEqual({ api: ['127.0.0.1:3000:3000'], 'temporal-ui': ['127.0.0.1:8233:8080'] });
+  });
+
+  it('takes every secret from .env, and .env.example lists every variable', async () => {
     expect(text).not.toMatch(/^\s+[A-Z_]*(PASSWORD|PWD):\s*(?!\$\{)\S/m);
     const example = await readFile('.env.example', 'utf8');
-    for (const variable of text.matchAll(/\$\{([A-Z_]+)[:?}-]/g)) {
-      expect(example, `${variable[1]} is missing from .env.example`).toContain(`${variable[1]}=`);
-    }
-    for (const service of Object.values<{ ports?: string[] }>(compose.services)) {
-      for (const port of service.ports ?? []) expect(port).toMatch(/^127\.0\.0\.1:/);
-    }
+    const used = [...new Set([...text.matchAll(/\$\{([A-Z_]+)[:?}-]/g)].map((m) => m[1]))].sort();
+    expect(used).toEqual([
+      'DEPOSITS_ENABLED',
+      'LOG_LEVEL',
+      'POSTGRES_PASSWORD',
+      'TEMPORAL_DB_PASSWORD',
+      'WALLET_API_PASSWORD',
+      'WALLET_WORKER_PASSWORD',
+    ]);
+    for (const variable of used) expect(example, `${variable} in .env.example`).toContain(`${variable}=`);
   });
 
-  it('builds the API and worker from the Dockerfile with their commands', () => {
-    expect(compose.services.api.build).toBe('.');
-    expect(compose.services.api.command.join(' ')).toContain('src/server.ts');
-    expect(compose.services.worker.command.join(' ')).toContain('src/worker.ts');
+  it('runs compiled JavaScript, the API and the worker each under its own role', () => {
+    expect(services.api).toMatchObject({ build: '.', command: ['node', 'dist/server.js'] });
+    expect(services.worker).toMatchObject({ build: '.', command: ['node', 'dist/worker.js'] });
+    expect(services.api.environment).toEqual({
+      DATABASE_URL:
+        'postgres://wallet_api:${WALLET_API_PASSWORD:?set WALLET_API_PASSWORD in .env}@ledger-db:5432/wallet',
+      DATABASE_ROLE: 'wallet_app',
+      HOST: '0.0.0.0',
+      PORT: 3000,
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      DEPOSITS_ENABLED: '${DEPOSITS_ENABLED:-false}',
+      LOG_LEVEL: '${LOG_LEVEL:-info}',
+    });
+    expect(services.worker.environment).toEqual({
+      DATABASE_URL:
+        'postgres://wallet_receipts:${WALLET_WORKER_PASSWORD:?set WALLET_WORKER_PASSWORD in .env}@ledger-db:5432/wallet',
+      DATABASE_ROLE: 'wallet_worker',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      CHROMIUM_PATH: '/usr/bin/chromium',
+      LOG_LEVEL: '${LOG_LEVEL:-info}',
+    });
+  });
+
+  it('migrates as the owner, then makes one login role per process role', () => {
+    const script = services.migrate.command.join(' ');
+    expect(script).toContain('node dist/db/migrate-cli.js');
+    expect(script).toContain('node dist/db/grant-login-cli.js wallet_api wallet_app');
+    expect(script).toContain('node dist/db/grant-login-cli.js wallet_receipts wallet_worker');
+    expect(Object.keys(services.migrate.environment).sort()).toEqual([
+      'DATABASE_URL',
+      'WALLET_API_PASSWORD',
+      'WALLET_WORKER_PASSWORD',
+    ]);
+    expect(services.migrate.environment.DATABASE_URL).toMatch(/^postgres:\/\/wallet_owner:/);
+  });
+
+  it('starts the API and the worker after the migration and a healthy Temporal', () => {
+    for (const name of ['api', 'worker']) {
+      expect(services[name].depends_on, name).toEqual({
+        migrate: { condition: 'service_completed_successfully' },
+        temporal: { condition: 'service_healthy' },
+      });
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  it('builds on a supported Node LTS and runs compiled code without tsx', async () => {
+    const dockerfile = await readFile('Dockerfile', 'utf8');
+    const images = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    expect(images).toEqual(['node:22-bookworm-slim', 'node:22-bookworm-slim']);
+    expect(dockerfile).toContain('RUN npm run build');
+    expect(dockerfile).toContain('RUN npm ci --omit=dev');
+    expect(dockerfile).toMatch(/CMD \["node", "dist\/server\.js"\]\s*$/);
+    expect(dockerfile).not.toMatch(/^(RUN|CMD|ENTRYPOINT).*tsx/m);
+    const pkg = JSON.parse(await readFile('package.json', 'utf8'));
+    expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
+    expect(pkg.scripts).toMatchObject({ start: 'node dist/server.js', worker: 'node dist/worker.js' });
   });
 });

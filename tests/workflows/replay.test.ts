@@ -1,26 +1,15 @@
 // Replays histories recorded from a real run (tests/workflows/fixtures/*.json) through the current workflow
 // code: a change that would break receipts already in flight fails here. To re-record on purpose:
 //   RECORD_RECEIPT_HISTORIES=1 npx vitest run tests/workflows
-import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../src/receipts/receipt-worker.js';
 import { quietTemporalRuntime } from '../helpers/receipt-worker.js';
-import { historyFromJson } from './history-json.js';
-import { FIXTURES, recordHistories } from './record-histories.js';
+import { fixtures } from './histories.js';
+import { recordHistories } from './record-histories.js';
 
 const NONDETERMINISTIC = fileURLToPath(new URL('./nondeterministic/index.ts', import.meta.url));
-
-async function fixtures(): Promise<{ workflowId: string; history: unknown }[]> {
-  const names = (await readdir(FIXTURES)).filter((n) => n.endsWith('.json')).sort();
-  return Promise.all(
-    names.map(async (name) => ({
-      workflowId: name.replace(/\.json$/, ''),
-      history: historyFromJson(JSON.parse(await readFile(new URL(name, FIXTURES), 'utf8'))),
-    })),
-  );
-}
 
 async function replay(workflowsPath: string) {
   const results = [];
