@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { ledger } from '../db/ledger.js';
 import { connectWithSearchAttributes } from '../temporal/client.js';
 import { type AuthOptions, walletAuth } from './auth.js';
+import type { AppContext } from './context.js';
 import { docs } from './docs.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { addMethodNotAllowed, recordRoutes } from './methods.js';
@@ -19,13 +20,6 @@ import { walletRoutes } from './routes/wallet.js';
 import { integersFromText } from './validation.js';
 
 export const BODY_LIMIT = 16 * 1024;
-
-/** What the routes share. */
-export interface AppContext {
-  pool: pg.Pool;
-  receipts: ReceiptStarter;
-  depositsEnabled: boolean;
-}
 
 export interface AppDeps {
   /** A pool acting as wallet_app, created with startsReceiptWorkflows: true. */

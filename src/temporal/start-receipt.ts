@@ -2,6 +2,7 @@
 // The workflow id is the business id, so two starts of one receipt collapse into one execution.
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { ReceiptWorkflowInput } from '../workflows/types.js';
 import { ReceiverIdKey, SenderIdKey, TransactionIdKey } from './search-attributes.js';
 
 export const RECEIPT_WORKFLOW_TYPE = 'receiptWorkflow';
@@ -11,10 +12,6 @@ export interface ReceiptStart {
   senderId: number | null; // null for a deposit
   receiverId: number;
   amount: string;
-}
-
-export interface ReceiptWorkflowInput {
-  transactionId: number;
 }
 
 export function receiptWorkflowId(transactionId: number): string {

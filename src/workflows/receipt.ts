@@ -3,7 +3,7 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import { TRANSACTION_NOT_FOUND } from '../activities/failure-types.js';
 import type { ReceiptActivities, StoredReceipt } from '../activities/index.js';
-import type { ReceiptWorkflowInput } from '../temporal/start-receipt.js';
+import type { ReceiptWorkflowInput } from './types.js';
 
 // Transient failures (database or Chromium down, worker killed) are retried for as long as it takes:
 // 1 s, 2 s, 4 s ... capped at 1 min, no attempt limit. Only a missing transaction gives up at once.

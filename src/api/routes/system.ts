@@ -1,7 +1,7 @@
 // Liveness and readiness, for load balancers and operators. Neither needs credentials nor reveals any user data.
 import type { FastifyInstance } from 'fastify';
 import { ledger } from '../../db/ledger.js';
-import type { AppContext } from '../app.js';
+import type { AppContext } from '../context.js';
 
 const DB_CHECK_MS = 1000;
 

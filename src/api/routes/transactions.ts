@@ -2,7 +2,7 @@
 // same as one that does not exist, so ids leak nothing.
 import type { FastifyInstance } from 'fastify';
 import { ledger, type TransactionView } from '../../db/ledger.js';
-import type { AppContext } from '../app.js';
+import { type AppContext, caller } from '../context.js';
 import { notFound, withRetry } from '../errors.js';
 import {
   BASIC_AUTH,
@@ -14,7 +14,6 @@ import {
   transaction,
   transactionParams,
 } from '../schemas.js';
-import { caller } from './wallet.js';
 
 const view = (t: TransactionView) => ({ ...t, created_at: t.created_at.toISOString() });
 

@@ -1,9 +1,8 @@
 // Money routes: transfer, deposit, balance. Each is one call to a SQL function; the API only checks shapes.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { ledger } from '../../db/ledger.js';
-import type { AppContext } from '../app.js';
-import type { AuthUser } from '../auth.js';
-import { ApiError, notFound, unauthorized, withRetry } from '../errors.js';
+import { type AppContext, caller } from '../context.js';
+import { ApiError, notFound, withRetry } from '../errors.js';
 import {
   BASIC_AUTH,
   balanceResponse,
@@ -21,11 +20,6 @@ import { parseAmount } from '../validation.js';
 interface MoneyRequest<B> {
   Body: B;
   Headers: { 'idempotency-key'?: string };
-}
-
-export function caller(request: FastifyRequest): AuthUser {
-  if (!request.user) throw unauthorized();
-  return request.user;
 }
 
 export const receiptUrl = (transactionId: number) => `/api/wallet/transactions/${transactionId}/receipt`;

@@ -3,7 +3,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { ReceiptActivities, StoredReceipt } from '../../../src/activities/index.js';
 import type { ReceiptDocument } from '../../../src/activities/receipt-document.js';
-import type { ReceiptWorkflowInput } from '../../../src/temporal/start-receipt.js';
+import type { ReceiptWorkflowInput } from '../../../src/workflows/types.js';
 
 const { renderAndStoreReceipt } = proxyActivities<ReceiptActivities>({ startToCloseTimeout: '1m' });
 

@@ -1,0 +1,19 @@
+// What the routes share, in a module of its own so that app.ts and the routes never import each other:
+// app.ts builds an AppContext and registers the routes with it; routes take it (and caller) from here.
+import type { FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import type { AuthUser } from './auth.js';
+import { unauthorized } from './errors.js';
+import type { ReceiptStarter } from './receipts.js';
+
+export interface AppContext {
+  pool: pg.Pool;
+  receipts: ReceiptStarter;
+  depositsEnabled: boolean;
+}
+
+/** The authenticated user of a request on a secured route. */
+export function caller(request: FastifyRequest): AuthUser {
+  if (!request.user) throw unauthorized();
+  return request.user;
+}
