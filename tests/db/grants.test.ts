@@ -1,12 +1,17 @@
 // Least privilege (db/grants.sql): every function in schema wallet has a recorded decision, the database holds
 // exactly what the file says, and each role is refused what its process never calls.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool } from '../../src/db/pool.js';
 import { createTestDatabase, fundedUser, type TestDatabase } from '../helpers/database.js';
 import { expectSqlState } from '../helpers/sql-errors.js';
 
 const ROLES = ['wallet_app', 'wallet_worker'] as const;
+const run = promisify(execFile);
 
 /** The file's decisions: function name -> roles granted; owner-only functions map to no roles. */
 async function decisions(): Promise<Map<string, string[]>> {
@@ -141,5 +146,29 @@ describe('each role is limited to what its process calls', () => {
       txid,
     ]);
     expect(stored.rows[0].status).toBe('rendered');
+  });
+});
+
+describe('login roles made by src/db/grant-login-cli.ts', () => {
+  it('a worker login acts as wallet_worker, and cannot act as wallet_app', async () => {
+    const login = `receipts_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    await run(process.execPath, ['--import', 'tsx', 'src/db/grant-login-cli.ts', login, 'wallet_worker'], {
+      env: { ...process.env, DATABASE_URL: db.url, LOGIN_PASSWORD: password },
+    });
+    const url = new URL(db.url);
+    url.username = login;
+    url.password = password;
+    const asWorker = createPool({ url: url.toString(), role: 'wallet_worker', max: 1 });
+    const asApp = createPool({ url: url.toString(), role: 'wallet_app', max: 1 });
+    try {
+      const backlog = await asWorker.query('SELECT pending FROM wallet.receipt_backlog()');
+      expect(backlog.rows).toHaveLength(1);
+      await expectSqlState(asWorker.query('SELECT * FROM wallet.deposit($1, 1)', [1]), '42501');
+      await expectSqlState(asApp.query('SELECT 1'), '42501'); // SET ROLE wallet_app: not a member
+    } finally {
+      await Promise.all([asWorker.end(), asApp.end()]);
+      await db.admin.query(`DROP ROLE ${login}`);
+    }
   });
 });
