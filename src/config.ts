@@ -17,6 +17,7 @@ export interface Config {
   chromiumPath: string | undefined;
   receiptPages: number;
   receiptSweepMs: number;
+  receiptMaxPerSecond: number; // 0: no cap
 }
 
 export class ConfigError extends Error {}
@@ -82,6 +83,8 @@ export function loadConfig(env: Env = process.env): Config {
     receiptTaskQueue: env.RECEIPT_TASK_QUEUE || 'wallet-receipts',
     chromiumPath: env.CHROMIUM_PATH || undefined,
     receiptPages: integer(env, 'RECEIPT_PAGES', Math.min(os.availableParallelism(), 8), 1, 32),
-    receiptSweepMs: integer(env, 'RECEIPT_SWEEP_MS', 5000, 100, 3_600_000),
+    // The dispatcher's longest wait between two polls of the outbox while idle (it polls faster while busy).
+    receiptSweepMs: integer(env, 'RECEIPT_SWEEP_MS', 200, 20, 60_000),
+    receiptMaxPerSecond: integer(env, 'RECEIPT_MAX_PER_SECOND', 0, 0, 100_000),
   };
 }

@@ -22,6 +22,7 @@ export type ReceiptWorkerConfig = Pick<
   | 'chromiumPath'
   | 'receiptPages'
   | 'receiptSweepMs'
+  | 'receiptMaxPerSecond'
 >;
 
 export interface ReceiptWorkerOptions {
@@ -81,11 +82,11 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
       ? undefined
       : new ReceiptDispatcher({
           pool,
-          listenUrl: opts.databaseUrl,
           temporal: temporal.get,
           resetTemporal: temporal.close,
           taskQueue: config.receiptTaskQueue,
-          sweepMs: config.receiptSweepMs,
+          idlePollMs: config.receiptSweepMs,
+          maxPerSecond: config.receiptMaxPerSecond || undefined,
           maxInFlight: opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
           log,
         });
@@ -94,7 +95,7 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
     config,
     {
       ...activities,
-      // A finished receipt frees a place in the dispatcher's window: refill it now, not at the next sweep.
+      // A finished receipt frees a place in the dispatcher's window: refill it now, not at the next poll.
       async renderAndStoreReceipt(doc) {
         const stored = await activities.renderAndStoreReceipt(doc);
         dispatcher?.receiptDone();

@@ -38,6 +38,7 @@ export function receiptConfig(temporalAddress: string, overrides: Partial<Receip
     chromiumPath: process.env.CHROMIUM_PATH || undefined,
     receiptPages: 2,
     receiptSweepMs: 500,
+    receiptMaxPerSecond: 0,
     ...overrides,
   } satisfies ReceiptWorkerConfig;
 }
