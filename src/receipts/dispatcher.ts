@@ -79,7 +79,7 @@ export class ReceiptDispatcher {
     const now = opts.now ?? Date.now;
     this.claimer = opts.claimer ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     this.batchSize = opts.batchSize ?? 100;
-    this.leaseMs = opts.leaseMs ?? 30_000;
+    this.leaseMs = opts.leaseMs ?? 15_000;
     this.health = new DispatcherHealth(opts.log, opts.backoff ?? { minMs: 250, maxMs: 10_000 });
     if (opts.maxPerSecond)
       this.bucket = new TokenBucket(opts.maxPerSecond, opts.burst ?? defaultBurst(opts.maxPerSecond), now);
