@@ -1,5 +1,6 @@
 // `npx tsx bench/receipts/rate-cap.ts`: what RECEIPT_MAX_PER_SECOND buys the ledger while a backlog drains.
-//   0. The pipeline's rate: the whole worker (src/worker.ts, renderer included) drains PIPELINE_BACKLOG receipts.
+//   0. The pipeline's rate: the whole worker (src/worker.ts, renderer included) drains PIPELINE_BACKLOG receipts
+//      (or what it renders of them in PIPELINE_MAX_SECONDS, so that a starved machine still finishes).
 //   1. For each of "no cap" and "cap = half the pipeline rate": a fresh worker with that setting, a backlog of
 //      BACKLOG receipts, then transfer TPS (pgbench, bench/receipts/tps.ts, in a second database on the same
 //      server) in alternating rounds with the worker draining vs frozen (SIGSTOP of its tree): on, off, off, on.
@@ -16,6 +17,7 @@ import { prepareTransfers, TPS_CLIENTS, transferTps } from './tps.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PIPELINE_BACKLOG = Number(process.env.BENCH_PIPELINE_BACKLOG ?? 300);
+const PIPELINE_MAX_SECONDS = Number(process.env.BENCH_PIPELINE_MAX_SECONDS ?? 60);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000);
 const TPS_SECONDS = Number(process.env.BENCH_TPS_SECONDS ?? 5);
 const log = (line: string) => console.log(`[bench:rate-cap] ${line}`);
@@ -102,8 +104,10 @@ async function main(): Promise<void> {
     let worker = await startWorker(env);
     await backlog(admin, PIPELINE_BACKLOG);
     const started = performance.now();
-    while ((await pending(admin)) > 0) await sleep(100);
-    const pipeline = PIPELINE_BACKLOG / ((performance.now() - started) / 1000);
+    const renderedAtStart = await rendered(admin);
+    const elapsed = () => (performance.now() - started) / 1000;
+    while ((await pending(admin)) > 0 && elapsed() < PIPELINE_MAX_SECONDS) await sleep(100);
+    const pipeline = ((await rendered(admin)) - renderedAtStart) / elapsed();
     await worker.stop();
     const cap = Math.max(1, Math.floor(pipeline / 2));
     log(

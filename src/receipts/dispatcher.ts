@@ -44,6 +44,8 @@ export interface DispatcherOptions {
   /** Bound on one start call, so an outage costs an attempt seconds, not the SDK's full retry budget. */
   startTimeoutMs?: number;
   backoff?: { minMs: number; maxMs: number };
+  /** Ask for eager workflow start (the client must share the worker's connection to get it). */
+  eagerStart?: boolean;
   /** Who claims: shows in wallet.receipts.claimed_by. */
   claimer?: string;
   /** The clock of the rate cap and the window (tests inject one). */
@@ -73,7 +75,14 @@ export class ReceiptDispatcher {
   private wakeUp: () => void = () => {};
   private waitingForRoom = false;
   /** Counters for operators and tests. */
-  readonly stats = { sweeps: 0, started: 0, failedStarts: 0, windowFull: 0, rateLimited: 0 };
+  readonly stats = {
+    sweeps: 0,
+    started: 0,
+    startedEagerly: 0,
+    failedStarts: 0,
+    windowFull: 0,
+    rateLimited: 0,
+  };
 
   constructor(private readonly opts: DispatcherOptions) {
     const now = opts.now ?? Date.now;
@@ -167,12 +176,14 @@ export class ReceiptDispatcher {
       taskQueue: this.opts.taskQueue,
       concurrency: this.opts.startConcurrency ?? 8,
       timeoutMs: this.opts.startTimeoutMs ?? 5_000,
+      eager: this.opts.eagerStart ?? false,
       startBy: claimedAt + this.leaseMs / 2,
     });
     await this.mark(outcome.started);
     await this.release(outcome.notStarted);
     this.window?.started(outcome.started.length);
     this.stats.started += outcome.started.length;
+    this.stats.startedEagerly += outcome.eager;
     this.stats.failedStarts += outcome.notStarted.length;
     const result = {
       claimed: rows.length,

@@ -8,6 +8,8 @@ import { isTemporalUnavailable } from './temporal-errors.js';
 
 export interface StartOutcome {
   started: number[];
+  /** How many of those the server handed straight to this process's worker (eager start). */
+  eager: number;
   /** Claimed but not started: failed, or never tried. Their leases are to be released. */
   notStarted: number[];
   /** The first failure, and whether it means Temporal is unreachable. */
@@ -19,12 +21,13 @@ export interface StartOptions {
   taskQueue: string;
   concurrency: number;
   timeoutMs: number;
+  eager: boolean;
   /** Date.now() after which no new start may begin (the lease's safe half). */
   startBy: number;
 }
 
 export async function startClaimed(rows: ClaimedReceipt[], opts: StartOptions): Promise<StartOutcome> {
-  const outcome: StartOutcome = { started: [], notStarted: [] };
+  const outcome: StartOutcome = { started: [], eager: 0, notStarted: [] };
   for (let i = 0; i < rows.length; i += opts.concurrency) {
     if (outcome.error?.unavailable || Date.now() > opts.startBy) {
       outcome.notStarted.push(...rows.slice(i).map((r) => r.transaction_id));
@@ -36,6 +39,7 @@ export async function startClaimed(rows: ClaimedReceipt[], opts: StartOptions): 
       const id = (chunk[k] as ClaimedReceipt).transaction_id;
       if (result.status === 'fulfilled') {
         outcome.started.push(id);
+        if (result.value === 'started-eagerly') outcome.eager++;
         return;
       }
       outcome.notStarted.push(id);
@@ -55,6 +59,6 @@ function startOne(opts: StartOptions, row: ClaimedReceipt) {
     amount: row.amount,
   };
   return opts.client.withDeadline(Date.now() + opts.timeoutMs, () =>
-    startReceiptWorkflow(opts.client, opts.taskQueue, receipt),
+    startReceiptWorkflow(opts.client, opts.taskQueue, receipt, opts.eager),
   );
 }
