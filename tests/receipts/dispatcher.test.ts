@@ -163,6 +163,22 @@ describe('receipt dispatcher', () => {
     running.splice(running.indexOf(first), 1); // it never finishes: nothing to stop
   });
 
+  it('leaves a receipt the API is starting to the API, and takes it over if the API never marks it', async () => {
+    const api = createPool({ url: db.url, role: 'wallet_app', startsReceiptWorkflows: true, max: 1 });
+    const fake = recordingClient();
+    const d = dispatcher(fake.client, { leaseMs: 3_000 });
+    try {
+      const { rows } = await api.query('SELECT * FROM wallet.transfer($1, $2, 1.00)', [alice, bob]);
+      const id: number = rows[0].transaction_id;
+      expect((await leases([id]))[0]).toMatchObject({ claimed_by: 'api', workflow_started_at: null });
+      expect(await d.sweepOnce()).toMatchObject({ claimed: 0 }); // the API's start is under way
+      await waitFor('the takeover', async () => (await d.sweepOnce()).claimed > 0); // the API died meanwhile
+      expect(fake.ids()).toEqual([id]);
+    } finally {
+      await api.end();
+    }
+  });
+
   it('never starts a receipt twice with four dispatchers polling at once', async () => {
     const fakes = [0, 1, 2, 3].map(() => recordingClient());
     const ds = fakes.map((f) => dispatcher(f.client, { idlePollMs: 20, batchSize: 3 }));
