@@ -46,6 +46,7 @@ async function startWorker(env: Record<string, string>) {
   let output = '';
   const onData = (chunk: Buffer) => {
     output += chunk.toString();
+    for (const line of chunk.toString().split('\n')) if (/ (WARN|ERROR) /.test(line)) log(`  worker: ${line}`);
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);

@@ -13,6 +13,7 @@ import { ledger } from '../db/ledger.js';
 import { DispatcherHealth, type DispatcherState } from './dispatcher-health.js';
 import { InFlightWindow } from './in-flight-window.js';
 import { describeError, type Logger } from './log.js';
+import { PollLoop, type SweepResult } from './poll-loop.js';
 import { startClaimed } from './start-claimed.js';
 import { isTemporalUnavailable } from './temporal-errors.js';
 import { defaultBurst, TokenBucket } from './token-bucket.js';
@@ -52,15 +53,7 @@ export interface DispatcherOptions {
   now?: () => number;
 }
 
-export interface SweepResult {
-  claimed: number;
-  started: number;
-  failed: number;
-  /** What bounded this sweep's claim, when not the batch size or the work available. */
-  limitedBy?: 'window' | 'rate';
-  /** After a failure: how long to wait before the next attempt. */
-  retryInMs?: number;
-}
+export type { SweepResult } from './poll-loop.js';
 
 export class ReceiptDispatcher {
   readonly claimer: string;
@@ -69,11 +62,8 @@ export class ReceiptDispatcher {
   private readonly bucket: TokenBucket | undefined;
   private readonly window: InFlightWindow | undefined;
   private readonly health: DispatcherHealth;
-  private stopped = true;
+  private readonly loop: PollLoop;
   private halted = false; // stop() was called
-  private loop: Promise<void> | undefined;
-  private wakeUp: () => void = () => {};
-  private waitingForRoom = false;
   /** Counters for operators and tests. */
   readonly stats = {
     sweeps: 0,
@@ -101,6 +91,12 @@ export class ReceiptDispatcher {
         log: opts.log,
         now,
       });
+    this.loop = new PollLoop(() => this.sweepOnce(), {
+      busyMs: opts.busyPollMs ?? 10,
+      idleMs: opts.idlePollMs,
+      batchSize: this.batchSize,
+      untilNextToken: () => this.bucket?.msUntilNext() ?? 0,
+    });
   }
 
   /** Starting, or failing with a reason (and when it tries again): for the worker's readiness report. */
@@ -109,23 +105,19 @@ export class ReceiptDispatcher {
   }
 
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
     this.halted = false;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     this.halted = true;
-    this.wakeUp();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /** A receipt finished in this process: one more place in the window; poll now. */
   receiptDone(): void {
     this.window?.done();
-    if (this.waitingForRoom) this.wakeUp(); // never cuts a failure's backoff short
+    this.loop.roomMayBeFree();
   }
 
   /** Sweeps until nothing more can be claimed now (for callers that want the outbox handled at once). */
@@ -221,38 +213,6 @@ export class ReceiptDispatcher {
     if (ids.length === 0) return;
     await ledger.releaseReceipts(this.opts.pool, this.claimer, ids).catch((error) => {
       this.health.failed('database', describeError(error));
-    });
-  }
-
-  /** Polls while started: at once while claims come back full, quickly while there is work, slower when
-   *  idle (doubling up to idlePollMs), at the rate cap's pace when capped, and backing off on failures. */
-  private async run(): Promise<void> {
-    const busyMs = this.opts.busyPollMs ?? 10;
-    let idleMs = busyMs;
-    while (!this.stopped) {
-      const result = await this.sweepOnce();
-      let waitMs: number;
-      if (result.retryInMs !== undefined) waitMs = result.retryInMs;
-      else if (result.limitedBy === 'rate') waitMs = this.bucket?.msUntilNext() ?? busyMs;
-      else if (result.limitedBy === 'window')
-        waitMs = this.opts.idlePollMs; // receiptDone wakes us sooner
-      else if (result.claimed >= this.batchSize) waitMs = 0;
-      else if (result.claimed > 0) waitMs = busyMs;
-      else waitMs = idleMs;
-      this.waitingForRoom = result.limitedBy === 'window';
-      idleMs = result.claimed > 0 ? busyMs : Math.min(this.opts.idlePollMs, idleMs * 2);
-      await this.sleep(waitMs);
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
     });
   }
 }
