@@ -46,7 +46,8 @@ async function startWorker(env: Record<string, string>) {
   let output = '';
   const onData = (chunk: Buffer) => {
     output += chunk.toString();
-    for (const line of chunk.toString().split('\n')) if (/ (WARN|ERROR) /.test(line)) log(`  worker: ${line}`);
+    for (const line of chunk.toString().split('\n'))
+      if (/ (WARN|ERROR) /.test(line)) log(`  worker: ${line}`);
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
