@@ -30,6 +30,7 @@ export interface Config {
   receiptMaxInFlight: number;
   receiptWorkerNice: number;
   receiptRenderDelayMs: number;
+  receiptMaxPerSecond: number; // 0: no cap
 }
 
 export class ConfigError extends Error {}
@@ -112,8 +113,10 @@ export function loadConfig(env: Env = process.env, kind: ProcessKind = 'api'): C
     receiptTaskQueue: env.RECEIPT_TASK_QUEUE || 'wallet-receipts',
     chromiumPath: env.CHROMIUM_PATH || undefined,
     receiptPages,
-    receiptSweepMs: integer(env, 'RECEIPT_SWEEP_MS', 5000, 100, 3_600_000),
+    // The dispatcher's longest wait between two polls of the outbox while idle (it polls faster while busy).
+    receiptSweepMs: integer(env, 'RECEIPT_SWEEP_MS', 200, 20, 60_000),
     receiptMaxInFlight: integer(env, 'RECEIPT_MAX_IN_FLIGHT', 100, 1, 1_000_000),
+    receiptMaxPerSecond: integer(env, 'RECEIPT_MAX_PER_SECOND', 0, 0, 100_000),
     receiptWorkerNice: integer(env, 'RECEIPT_WORKER_NICE', 10, 0, 19),
     receiptRenderDelayMs: integer(env, 'RECEIPT_RENDER_DELAY_MS', 0, 0, 600_000),
   };

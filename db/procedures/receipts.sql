@@ -1,27 +1,35 @@
 -- The receipt outbox: what the dispatcher starts, what the workflow renders, what a party downloads.
 
--- Pending receipts whose workflow has not been started (or was started long ago and never finished, in case
--- the Temporal server lost it). Call inside a transaction: the rows stay locked, so concurrent dispatchers
--- skip them, until mark_receipts_started and COMMIT.
-CREATE OR REPLACE FUNCTION wallet.claim_unstarted_receipts(p_limit integer, p_restart_after interval DEFAULT '10 minutes')
+-- The dispatcher's lease: one statement picks pending receipts with no workflow (or one started long ago that
+-- never finished, in case the Temporal server lost it) and no live lease, marks them claimed by p_claimer,
+-- and commits with the caller's autocommit. The starts happen afterwards, outside any transaction; a lease
+-- older than p_lease (its claimer died) is taken over by the next claim.
+CREATE OR REPLACE FUNCTION wallet.claim_receipts(p_claimer text, p_limit integer, p_lease interval,
+                                                 p_restart_after interval DEFAULT '10 minutes')
 RETURNS TABLE (transaction_id bigint, sender_id bigint, receiver_id bigint, amount numeric)
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = wallet, pg_temp
 AS $$
-  WITH claimed AS (
+  WITH free AS (
     SELECT r.transaction_id FROM wallet.receipts r
      WHERE r.status = 'pending'
        AND (r.workflow_started_at IS NULL OR r.workflow_started_at < now() - p_restart_after)
+       AND (r.claimed_at IS NULL OR r.claimed_at < now() - p_lease)
      ORDER BY r.transaction_id
      LIMIT p_limit
        FOR UPDATE SKIP LOCKED
+  ), claimed AS (
+    UPDATE wallet.receipts r SET claimed_at = now(), claimed_by = p_claimer
+      FROM free f WHERE r.transaction_id = f.transaction_id
+    RETURNING r.transaction_id
   )
   SELECT t.id, t.sender_id, t.receiver_id, t.amount
     FROM claimed c JOIN wallet.transactions t ON t.id = c.transaction_id
    ORDER BY t.id
 $$;
 
+-- The workflow exists: the receipt is started and its lease (the API's or a dispatcher's) is done.
 CREATE OR REPLACE FUNCTION wallet.mark_receipts_started(p_transaction_ids bigint[])
 RETURNS integer
 LANGUAGE sql
@@ -29,11 +37,26 @@ SECURITY DEFINER
 SET search_path = wallet, pg_temp
 AS $$
   WITH marked AS (
-    UPDATE wallet.receipts r SET workflow_started_at = now()
+    UPDATE wallet.receipts r SET workflow_started_at = now(), claimed_at = NULL
      WHERE r.transaction_id = ANY (p_transaction_ids) AND r.status = 'pending'
     RETURNING 1
   )
   SELECT count(*)::integer FROM marked
+$$;
+
+-- A start failed: give the lease back at once (only one's own), so the receipt need not wait out the lease.
+CREATE OR REPLACE FUNCTION wallet.release_receipts(p_claimer text, p_transaction_ids bigint[])
+RETURNS integer
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+  WITH released AS (
+    UPDATE wallet.receipts r SET claimed_at = NULL, claimed_by = NULL
+     WHERE r.transaction_id = ANY (p_transaction_ids) AND r.claimed_by = p_claimer
+    RETURNING 1
+  )
+  SELECT count(*)::integer FROM released
 $$;
 
 -- Everything a receipt shows, and the SHA-256 of the transaction record it certifies.

@@ -28,6 +28,13 @@ export interface TransactionView {
   receipt_status: 'pending' | 'rendered';
 }
 
+export interface ClaimedReceipt {
+  transaction_id: number;
+  sender_id: number | null;
+  receiver_id: number;
+  amount: string;
+}
+
 export interface Credentials {
   user_id: number;
   username: string;
@@ -99,6 +106,22 @@ export const ledger = {
       'SELECT * FROM wallet.receipt_backlog()',
       [],
     ),
+
+  /** The dispatcher's lease (db/procedures/receipts.sql): claimed and committed in one statement. */
+  claimReceipts: (db: Queryable, claimer: string, limit: number, leaseMs: number) =>
+    all<ClaimedReceipt>(
+      db,
+      "SELECT * FROM wallet.claim_receipts($1, $2, $3::integer * interval '1 millisecond')",
+      [claimer, limit, leaseMs],
+    ),
+
+  releaseReceipts: async (db: Queryable, claimer: string, transactionIds: number[]) =>
+    (
+      await one<{ n: number }>(db, 'SELECT wallet.release_receipts($1, $2::bigint[]) AS n', [
+        claimer,
+        transactionIds,
+      ])
+    ).n,
 
   markReceiptsStarted: async (db: Queryable, transactionIds: number[]) =>
     (await one<{ n: number }>(db, 'SELECT wallet.mark_receipts_started($1::bigint[]) AS n', [transactionIds]))

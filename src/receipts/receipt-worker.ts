@@ -1,7 +1,8 @@
 // The receipt worker: a Temporal worker for `receiptWorkflow` and its activities, one Chromium with warm
 // pages, and the dispatcher that starts workflows for pending receipts. Used by src/worker.ts (the CLI), the
 // dev runner and tests, which start it in-process.
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import { resolveChromiumPath } from '../activities/chromium.js';
 import { createActivities } from '../activities/index.js';
 import { createReceiptRenderer, type ReceiptRenderer } from '../activities/renderer.js';
@@ -24,6 +25,7 @@ export type ReceiptWorkerConfig = Pick<
   | 'receiptSweepMs'
   | 'databaseRole'
   | 'dbPoolSize'
+  | 'receiptMaxPerSecond'
 >;
 
 export interface ReceiptWorkerOptions {
@@ -34,6 +36,9 @@ export interface ReceiptWorkerOptions {
   /** The dispatcher's window: receipt workflows running at once (default DEFAULT_MAX_IN_FLIGHT). It counts
    *  the workflows of all workers (Temporal's count): with several, raise it (about 50 each). */
   maxInFlight?: number;
+  /** Dispatcher starts ask for eager start, on a client sharing the worker's connection (measured in
+   *  bench/receipts/eager-start.ts; off by default). */
+  eagerStart?: boolean;
   /** TEST ONLY: see RendererOptions.renderDelayMs. */
   renderDelayMs?: number;
   log?: Logger;
@@ -75,17 +80,18 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
     throw error;
   }
 
-  const temporal = lazyClient(config);
+  const temporal = opts.eagerStart ? workerClient(config, () => supervisor.connection()) : lazyClient(config);
   const dispatcher =
     opts.dispatcher === false
       ? undefined
       : new ReceiptDispatcher({
           pool,
-          listenUrl: opts.databaseUrl,
           temporal: temporal.get,
           resetTemporal: temporal.close,
           taskQueue: config.receiptTaskQueue,
-          sweepMs: config.receiptSweepMs,
+          idlePollMs: config.receiptSweepMs,
+          maxPerSecond: config.receiptMaxPerSecond || undefined,
+          eagerStart: opts.eagerStart,
           maxInFlight: opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
           log,
         });
@@ -94,7 +100,7 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
     config,
     {
       ...activities,
-      // A finished receipt frees a place in the dispatcher's window: refill it now, not at the next sweep.
+      // A finished receipt frees a place in the dispatcher's window: refill it now, not at the next poll.
       async renderAndStoreReceipt(doc) {
         const stored = await activities.renderAndStoreReceipt(doc);
         dispatcher?.receiptDone();
@@ -123,6 +129,21 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
     return stopping;
   };
   return { renderer, dispatcher, stop };
+}
+
+/** A client on the worker's own connection (eager start needs it): fails while the worker is not connected. */
+function workerClient(config: ReceiptWorkerConfig, connection: () => NativeConnection | undefined) {
+  let client: Client | undefined;
+  return {
+    get: async () => {
+      const live = connection();
+      if (!live) throw new Error('Temporal worker not connected yet');
+      if (client?.connection !== live)
+        client = new Client({ connection: live, namespace: config.temporalNamespace });
+      return client;
+    },
+    close: async () => undefined, // the worker's supervisor owns the connection
+  };
 }
 
 /** A Temporal client for the dispatcher, connected on first use, and again after a failure or a reset. */

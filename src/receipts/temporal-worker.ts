@@ -39,6 +39,7 @@ export function superviseWorker(
   log: Logger,
 ) {
   let current: Worker | undefined;
+  let live: NativeConnection | undefined; // the running worker's connection
   let stopped = false;
   let wake: () => void = () => {};
 
@@ -63,6 +64,7 @@ export function superviseWorker(
           shutdownForceTime: '60s',
         });
         current = worker;
+        live = connection;
         if (down) log.info('Temporal worker connected again');
         down = false;
         delay = RESTART_MIN_MS;
@@ -76,6 +78,7 @@ export function superviseWorker(
         down = true;
       } finally {
         current = undefined;
+        live = undefined;
         await connection?.close().catch(() => undefined);
       }
       if (stopped) break;
@@ -91,6 +94,8 @@ export function superviseWorker(
   })();
 
   return {
+    /** The running worker's connection: a client on it can get eager workflow starts. */
+    connection: () => live,
     async stop() {
       stopped = true;
       wake();

@@ -18,14 +18,17 @@ export function receiptWorkflowId(transactionId: number): string {
   return `receipt-${transactionId}`;
 }
 
-/** Starts the receipt workflow unless one is running or already completed for this transaction. */
+/** Starts the receipt workflow unless one is running or already completed for this transaction. `eager`
+ *  asks the server to hand the first workflow task straight to a worker sharing the client's connection. */
 export async function startReceiptWorkflow(
   client: Client,
   taskQueue: string,
   receipt: ReceiptStart,
-): Promise<'started' | 'already-started'> {
+  eager = false,
+): Promise<'started' | 'started-eagerly' | 'already-started'> {
   try {
-    await client.workflow.start(RECEIPT_WORKFLOW_TYPE, {
+    const handle = await client.workflow.start(RECEIPT_WORKFLOW_TYPE, {
+      requestEagerStart: eager || undefined,
       taskQueue,
       workflowId: receiptWorkflowId(receipt.transactionId),
       args: [{ transactionId: receipt.transactionId } satisfies ReceiptWorkflowInput],
@@ -39,7 +42,7 @@ export async function startReceiptWorkflow(
       ],
       memo: { amount: receipt.amount, kind: receipt.senderId === null ? 'deposit' : 'transfer' },
     });
-    return 'started';
+    return handle.eagerlyStarted ? 'started-eagerly' : 'started';
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) return 'already-started';
     throw error;

@@ -40,6 +40,7 @@ export function receiptConfig(temporalAddress: string, overrides: Partial<Receip
     receiptSweepMs: 500,
     databaseRole: 'wallet_worker',
     dbPoolSize: 8,
+    receiptMaxPerSecond: 0,
     ...overrides,
   } satisfies ReceiptWorkerConfig;
 }

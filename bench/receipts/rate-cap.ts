@@ -1,0 +1,169 @@
+// `npx tsx bench/receipts/rate-cap.ts`: what RECEIPT_MAX_PER_SECOND buys the ledger while a backlog drains.
+//   0. The pipeline's rate: the whole worker (src/worker.ts, renderer included) drains PIPELINE_BACKLOG receipts
+//      (or what it renders of them in PIPELINE_MAX_SECONDS, so that a starved machine still finishes).
+//   1. For each of "no cap" and "cap = half the pipeline rate": a fresh worker with that setting, a backlog of
+//      BACKLOG receipts, then transfer TPS (pgbench, bench/receipts/tps.ts, in a second database on the same
+//      server) in alternating rounds with the worker draining vs frozen (SIGSTOP of its tree): on, off, off, on.
+// Prints both ratios (targets: >= 80% with the cap, >= 50% without) and the receipts each worker rendered.
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { createPool } from '../../src/db/pool.js';
+import { treePids } from './memory.js';
+import { benchDatabase, benchTemporal } from './stack.js';
+import { prepareTransfers, TPS_CLIENTS, transferTps } from './tps.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PIPELINE_BACKLOG = Number(process.env.BENCH_PIPELINE_BACKLOG ?? 300);
+const PIPELINE_MAX_SECONDS = Number(process.env.BENCH_PIPELINE_MAX_SECONDS ?? 60);
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000);
+const TPS_SECONDS = Number(process.env.BENCH_TPS_SECONDS ?? 5);
+const log = (line: string) => console.log(`[bench:rate-cap] ${line}`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function signalTree(root: number, signal: NodeJS.Signals): void {
+  for (const pid of treePids(root)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** The worker as `npm run worker` runs it, with extra environment; resolves once it has started. */
+async function startWorker(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  let output = '';
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const line of chunk.toString().split('\n'))
+      if (/ (WARN|ERROR) /.test(line)) log(`  worker: ${line}`);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  while (!output.includes('receipt worker started')) {
+    if (child.exitCode !== null) throw new Error(`worker exited early:\n${output}`);
+    await sleep(100);
+  }
+  return {
+    pid: child.pid as number,
+    async stop() {
+      signalTree(child.pid as number, 'SIGCONT');
+      child.kill('SIGTERM');
+      await closed;
+      process.off('exit', kill);
+    },
+  };
+}
+
+async function backlog(admin: pg.Pool, n: number): Promise<void> {
+  await admin.query('SELECT wallet.transfer(1, 2, 0.01) FROM generate_series(1, $1)', [n]);
+}
+
+async function rendered(admin: pg.Pool): Promise<number> {
+  const { rows } = await admin.query(
+    "SELECT count(*)::int AS n FROM wallet.receipts WHERE status = 'rendered'",
+  );
+  return rows[0].n;
+}
+
+async function pending(admin: pg.Pool): Promise<number> {
+  const { rows } = await admin.query(
+    "SELECT count(*)::int AS n FROM wallet.receipts WHERE status = 'pending'",
+  );
+  return rows[0].n;
+}
+
+async function main(): Promise<void> {
+  log(
+    `${os.availableParallelism()} cores; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  const db = await benchDatabase();
+  const temporal = await benchTemporal(Number(process.env.RECEIPT_WORKER_NICE || 10));
+  const tpsUrl = await db.sibling('tps');
+  const script = await prepareTransfers(tpsUrl);
+  const admin = createPool({ url: db.url, max: 2 });
+  const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporal.address };
+  try {
+    await admin.query("SELECT wallet.create_user('cap_' || g, NULL) FROM generate_series(1, 2) g");
+    await admin.query('SELECT wallet.deposit(1, 1000000)');
+
+    // 0. The pipeline's rate, uncapped.
+    let worker = await startWorker(env);
+    await backlog(admin, PIPELINE_BACKLOG);
+    const started = performance.now();
+    const renderedAtStart = await rendered(admin);
+    const elapsed = () => (performance.now() - started) / 1000;
+    while ((await pending(admin)) > 0 && elapsed() < PIPELINE_MAX_SECONDS) await sleep(100);
+    const pipeline = ((await rendered(admin)) - renderedAtStart) / elapsed();
+    await worker.stop();
+    const cap = Math.max(1, Math.floor(pipeline / 2));
+    log(
+      `pipeline (whole worker, ${PIPELINE_BACKLOG} receipts): ${pipeline.toFixed(1)} receipts/s; cap ${cap}/s`,
+    );
+
+    const ratios: Record<string, number> = {};
+    for (const [label, perSecond] of [
+      ['no cap', 0],
+      [`cap ${cap}/s`, cap],
+    ] as const) {
+      worker = await startWorker({ ...env, RECEIPT_MAX_PER_SECOND: String(perSecond) });
+      await backlog(admin, BACKLOG);
+      // The rounds compare a draining worker with a frozen one: wait until it really renders.
+      const warm = (await rendered(admin)) + 2;
+      const deadline = Date.now() + 60_000;
+      while ((await rendered(admin)) < warm && Date.now() < deadline) await sleep(100);
+      const on: number[] = [];
+      const off: number[] = [];
+      const renderedBefore = await rendered(admin);
+      for (const running of [true, false, false, true]) {
+        if (!running) signalTree(worker.pid, 'SIGSTOP');
+        try {
+          (running ? on : off).push(await transferTps(tpsUrl, script, TPS_SECONDS));
+        } finally {
+          if (!running) signalTree(worker.pid, 'SIGCONT');
+        }
+      }
+      const drained = (await rendered(admin)) - renderedBefore;
+      await worker.stop();
+      ratios[label] = mean(on) / mean(off);
+      log(
+        `${label}: transfer TPS (pgbench, ${TPS_CLIENTS} clients, ${TPS_SECONDS} s rounds) while the backlog ` +
+          `drains ${mean(on).toFixed(0)}, worker frozen ${mean(off).toFixed(0)} -> ` +
+          `${((ratios[label] as number) * 100).toFixed(0)}%; ${drained} receipts rendered meanwhile` +
+          (drained === 0 ? ' (NOT VALID: the worker rendered nothing; the machine is too loaded)' : ''),
+      );
+    }
+    log(
+      `ratios: no cap ${((ratios['no cap'] as number) * 100).toFixed(0)}% (target >= 50%), ` +
+        `cap at half the pipeline ${((ratios[`cap ${cap}/s`] as number) * 100).toFixed(0)}% (target >= 80%)`,
+    );
+  } finally {
+    await admin.end();
+    await rm(script, { force: true });
+    await temporal.stop();
+    await db.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,136 @@
+// The dispatcher against a real Temporal dev server: the in-flight window counted from Temporal's own records
+// with slow renders (real worker, real Chromium), and starts the server refuses (INVALID_ARGUMENT) met with
+// backoff and one log line, not one per receipt.
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DispatcherOptions, ReceiptDispatcher } from '../../src/receipts/dispatcher.js';
+import { startReceiptWorker } from '../../src/receipts/receipt-worker.js';
+import { connectTemporalClient } from '../../src/temporal/client.js';
+import type { DevServer } from '../../src/temporal/dev-server.js';
+import { createTestDatabase, fundedUser, type TestDatabase } from '../helpers/database.js';
+import {
+  memoryLogger,
+  quietTemporalRuntime,
+  receiptConfig,
+  receiptRows,
+  waitFor,
+  waitForReceipts,
+} from '../helpers/receipt-worker.js';
+import { startTestTemporal } from '../helpers/temporal.js';
+
+let db: TestDatabase;
+let temporal: DevServer;
+let client: Client;
+let alice: number;
+let bob: number;
+
+async function transfers(n: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const { rows } = await db.admin.query('SELECT * FROM wallet.transfer($1, $2, 1.00)', [alice, bob]);
+    ids.push(rows[0].transaction_id);
+  }
+  return ids;
+}
+
+/** Marks every receipt so far (the funding deposit's) as started, so each test sees only its own. */
+async function settle(): Promise<void> {
+  await db.admin.query(
+    'UPDATE wallet.receipts SET workflow_started_at = now() WHERE workflow_started_at IS NULL',
+  );
+}
+
+/** The most executions open at one instant, from their start and close times as Temporal recorded them. */
+function mostAtOnce(executions: { startTime: Date; closeTime?: Date }[]): number {
+  const edges = executions.flatMap((e) => [
+    { at: e.startTime.getTime(), step: 1 },
+    { at: (e.closeTime ?? new Date(8.64e15)).getTime(), step: -1 },
+  ]);
+  edges.sort((a, b) => a.at - b.at || a.step - b.step); // a close and a start at one instant: close first
+  let open = 0;
+  let most = 0;
+  for (const edge of edges) {
+    open += edge.step;
+    most = Math.max(most, open);
+  }
+  return most;
+}
+
+beforeAll(async () => {
+  quietTemporalRuntime();
+  db = await createTestDatabase();
+  alice = await fundedUser(db.admin, 'alice', '1000.00');
+  bob = await fundedUser(db.admin, 'bob');
+  temporal = await startTestTemporal();
+  client = await connectTemporalClient({ address: temporal.address, namespace: 'default' });
+});
+
+afterAll(async () => {
+  await client?.connection.close();
+  await temporal?.stop();
+});
+
+describe('receipt dispatcher with a real Temporal server', () => {
+  it('keeps at most maxInFlight receipt workflows running, as Temporal counts them', async () => {
+    const queue = 'window-receipts';
+    const log = memoryLogger();
+    await settle();
+    const ids = await transfers(7); // a backlog before the worker starts
+    const worker = await startReceiptWorker({
+      config: receiptConfig(temporal.address, { receiptTaskQueue: queue, receiptSweepMs: 100 }),
+      databaseUrl: db.url,
+      renderDelayMs: 800, // slow renders: the window, not the renderer, bounds what runs
+      maxInFlight: 2,
+      log,
+    });
+    let executions: { startTime: Date; closeTime?: Date }[];
+    try {
+      await waitForReceipts(db.admin, ids, 120_000);
+      // Before the worker stops: each workflow's last task (completing it) needs the worker.
+      executions = await waitFor('every execution closed in visibility', async () => {
+        const found = [];
+        for await (const e of client.workflow.list({ query: `TaskQueue = '${queue}'` })) found.push(e);
+        return found.length === ids.length && found.every((e) => e.closeTime) ? found : undefined;
+      });
+    } finally {
+      await worker.stop();
+    }
+    expect(mostAtOnce(executions)).toBe(2); // never 3; and 2 is reached, so the bound is what held
+    expect(log.lines.filter((l) => l.includes('cannot count'))).toEqual([]);
+  }, 180_000);
+
+  it('backs off on starts the server refuses, logs it once, reports it, and resumes', async () => {
+    const log = memoryLogger();
+    const options: DispatcherOptions = {
+      pool: db.app,
+      temporal: async () => client,
+      taskQueue: 'q'.repeat(1001), // over the server's length limit: INVALID_ARGUMENT for every start
+      idlePollMs: 3_600_000,
+      log,
+    };
+    const d = new ReceiptDispatcher(options);
+    await db.admin.query(
+      'UPDATE wallet.receipts SET workflow_started_at = now() WHERE workflow_started_at IS NULL',
+    );
+    const ids = await transfers(5);
+    const retries: (number | undefined)[] = [];
+    for (let i = 0; i < 4; i++) {
+      const result = await d.sweepOnce();
+      expect(result).toMatchObject({ claimed: 5, started: 0, failed: 5 }); // each failed start freed its lease
+      retries.push(result.retryInMs);
+    }
+    expect(retries).toEqual([250, 500, 1000, 2000]);
+    const refused = log.lines.filter((l) => l.includes('cannot start receipt workflows'));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatch(/INVALID_ARGUMENT|length/i);
+    expect(d.state()).toMatchObject({ status: 'failing', kind: 'start', attempts: 4, retryInMs: 2000 });
+    const rows = await receiptRows(db.admin, ids);
+    expect(rows.map((r) => r.workflow_started_at)).toEqual(ids.map(() => null));
+
+    options.taskQueue = 'nobody-polls-this-queue'; // the operator fixed it
+    expect(await d.sweepOnce()).toMatchObject({ claimed: 5, started: 5, failed: 0 });
+    expect(d.state()).toEqual({ status: 'starting' });
+    expect(log.lines.filter((l) => l.includes('receipt workflows start again'))).toHaveLength(1);
+    expect(log.lines).toHaveLength(2);
+  });
+});
