@@ -26,7 +26,8 @@ GRANT EXECUTE ON FUNCTION wallet.set_password TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.mark_receipts_started TO wallet_app;
 
 -- wallet_worker: the receipt worker and its dispatcher.
-GRANT EXECUTE ON FUNCTION wallet.claim_unstarted_receipts TO wallet_worker;
+GRANT EXECUTE ON FUNCTION wallet.claim_receipts TO wallet_worker;
+GRANT EXECUTE ON FUNCTION wallet.release_receipts TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.mark_receipts_started TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.receipt_document TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.store_receipt_pdf TO wallet_worker;

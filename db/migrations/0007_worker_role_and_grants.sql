@@ -1,7 +1,6 @@
 -- Up Migration
 -- The receipt worker gets a role of its own (wallet_worker), and each role may call only what its process
--- calls. The body below the role is a copy of db/grants.sql as of this migration (applied migrations stay
--- frozen; later procedures migrations apply the file as it is then).
+-- calls.
 DO $$
 BEGIN
   CREATE ROLE wallet_worker NOLOGIN;
@@ -10,49 +9,14 @@ EXCEPTION WHEN duplicate_object THEN
 END
 $$;
 
--- Who may call what in schema wallet: the whole policy, re-applied from scratch by migration 0007 and by every
--- generated procedures migration (scripts/procedures-migration.ts). Each process's role may call exactly
--- what that process calls; the functions run as their owner (SECURITY DEFINER), so nothing else is needed.
--- Every function in schema wallet must appear below, granted to a role or listed as owner only:
--- tests/db/grants.test.ts fails for a function without a decision and says which line to add.
-
--- Start from nothing: no function callable by PUBLIC or either role until granted below.
+-- Who may call what is db/grants.sql, applied by the procedures migration that follows this one (it names
+-- functions that only exist once that migration has run). Here: start from nothing, so that no function is
+-- callable by PUBLIC or either role until granted there.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA wallet FROM PUBLIC, wallet_app, wallet_worker;
 -- Functions made later get no rights by themselves either (PostgreSQL's default is EXECUTE for PUBLIC).
 ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES IN SCHEMA wallet REVOKE EXECUTE ON FUNCTIONS FROM wallet_app;
 GRANT USAGE ON SCHEMA wallet TO wallet_app, wallet_worker;
-
--- wallet_app: the API (and `npm run cli`, which acts as the API's role).
-GRANT EXECUTE ON FUNCTION wallet.transfer TO wallet_app;
-GRANT EXECUTE ON FUNCTION wallet.deposit TO wallet_app;
-GRANT EXECUTE ON FUNCTION wallet.balance TO wallet_app;
-GRANT EXECUTE ON FUNCTION wallet.history TO wallet_app;
-GRANT EXECUTE ON FUNCTION wallet.transaction_for TO wallet_app;
-GRANT EXECUTE ON FUNCTION wallet.receipt_for TO wallet_app;
-GRANT EXECUTE ON FUNCTION wallet.receipt_backlog TO wallet_app;
-GRANT EXECUTE ON FUNCTION wallet.user_credentials TO wallet_app;
-GRANT EXECUTE ON FUNCTION wallet.create_user TO wallet_app;
-GRANT EXECUTE ON FUNCTION wallet.set_password TO wallet_app;
--- The API marks the receipts whose workflow it started right after the commit.
-GRANT EXECUTE ON FUNCTION wallet.mark_receipts_started TO wallet_app;
-
--- wallet_worker: the receipt worker and its dispatcher.
-GRANT EXECUTE ON FUNCTION wallet.claim_unstarted_receipts TO wallet_worker;
-GRANT EXECUTE ON FUNCTION wallet.mark_receipts_started TO wallet_worker;
-GRANT EXECUTE ON FUNCTION wallet.receipt_document TO wallet_worker;
-GRANT EXECUTE ON FUNCTION wallet.store_receipt_pdf TO wallet_worker;
-GRANT EXECUTE ON FUNCTION wallet.receipt_backlog TO wallet_worker;
-
--- Owner only: internal helpers (called inside the functions above) and DBA tools. Granted to nobody.
-REVOKE ALL ON FUNCTION wallet.assert_valid_amount FROM PUBLIC;
-REVOKE ALL ON FUNCTION wallet.assert_valid_idempotency_key FROM PUBLIC;
-REVOKE ALL ON FUNCTION wallet.request_fingerprint FROM PUBLIC;
-REVOKE ALL ON FUNCTION wallet.claim_idempotency_key FROM PUBLIC;
-REVOKE ALL ON FUNCTION wallet.open_receipt FROM PUBLIC;
-REVOKE ALL ON FUNCTION wallet.max_balance FROM PUBLIC;
-REVOKE ALL ON FUNCTION wallet.reject_transaction_change FROM PUBLIC;
-REVOKE ALL ON FUNCTION wallet.audit FROM PUBLIC;
 
 -- Down Migration
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA wallet TO wallet_app;
