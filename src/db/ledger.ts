@@ -88,8 +88,15 @@ export const ledger = {
       [userId],
     ),
 
-  hold: (db: Queryable, senderId: number, receiverId: number, amount: string, seconds: number, key?: string) =>
-    one<HoldRow>(db, "SELECT * FROM wallet.hold($1, $2, $3::numeric, make_interval(secs => $4), $5)", [
+  hold: (
+    db: Queryable,
+    senderId: number,
+    receiverId: number,
+    amount: string,
+    seconds: number,
+    key?: string,
+  ) =>
+    one<HoldRow>(db, 'SELECT * FROM wallet.hold($1, $2, $3::numeric, make_interval(secs => $4), $5)', [
       senderId,
       receiverId,
       amount,
@@ -107,7 +114,10 @@ export const ledger = {
     ]),
 
   release: (db: Queryable, userId: number, holdId: number) =>
-    one<{ hold_id: number; status: 'released' }>(db, 'SELECT * FROM wallet.release($1, $2)', [holdId, userId]),
+    one<{ hold_id: number; status: 'released' }>(db, 'SELECT * FROM wallet.release($1, $2)', [
+      holdId,
+      userId,
+    ]),
 
   holdsFor: (db: Queryable, userId: number, status: string | null, limit: number, before: number | null) =>
     all<HoldView>(db, 'SELECT * FROM wallet.holds_for($1, $2, $3, $4)', [userId, status, limit, before]),

@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 
 let n = 0;
-const pair = async (balance = '100.00') => [
+const pair = async (balance = '100.00'): Promise<[number, number]> => [
   await fundedUser(db.admin, `hs${++n}`, balance),
   await fundedUser(db.admin, `hr${n}`),
 ];
@@ -23,7 +23,12 @@ const hold = (from: number, to: number, amount: string, expiresIn: string | null
     key ?? null,
   ]);
 const capture = (id: number, amount: string | null = null, key?: string, actor?: number) =>
-  db.app.query('SELECT * FROM wallet.capture($1, $2::numeric, $3, $4)', [id, amount, key ?? null, actor ?? null]);
+  db.app.query('SELECT * FROM wallet.capture($1, $2::numeric, $3, $4)', [
+    id,
+    amount,
+    key ?? null,
+    actor ?? null,
+  ]);
 const release = (id: number, actor?: number) =>
   db.app.query('SELECT * FROM wallet.release($1, $2)', [id, actor ?? null]);
 const transfer = (from: number, to: number, amount: string) =>
@@ -60,7 +65,10 @@ describe('wallet.hold', () => {
     }
     await expectSqlState(hold(a, b, '1', '1 day', '\u00e9'), SqlState.invalidIdempotencyKey);
     expect(await balance(a)).toEqual({ balance: '100.00', available: '100.00' });
-    expect((await db.admin.query('SELECT count(*)::int AS n FROM wallet.holds WHERE sender_id = $1', [a])).rows[0].n).toBe(0);
+    expect(
+      (await db.admin.query('SELECT count(*)::int AS n FROM wallet.holds WHERE sender_id = $1', [a])).rows[0]
+        .n,
+    ).toBe(0);
   });
 
   it('replays the same key and refuses it for a different hold', async () => {
@@ -164,14 +172,21 @@ describe('expiry', () => {
     await new Promise((resolve) => setTimeout(resolve, rows[0].expires_at.getTime() - Date.now() + 5));
     // Readers see it expired before anything has written it.
     expect(await balance(a)).toEqual({ balance: '10.00', available: '10.00' });
-    expect((await db.app.query('SELECT status FROM wallet.hold_for($1, $2)', [a, id])).rows[0].status).toBe('expired');
-    expect((await db.admin.query('SELECT status FROM wallet.holds WHERE id = $1', [id])).rows[0].status).toBe('open');
+    expect((await db.app.query('SELECT status FROM wallet.hold_for($1, $2)', [a, id])).rows[0].status).toBe(
+      'expired',
+    );
+    expect((await db.admin.query('SELECT status FROM wallet.holds WHERE id = $1', [id])).rows[0].status).toBe(
+      'open',
+    );
     expect(await audit()).toEqual([]);
     const e = await expectSqlState(capture(id), SqlState.holdClosed);
     expect(e.message).toBe('hold is already expired');
     await expectSqlState(release(id), SqlState.holdClosed);
     await transfer(a, b, '10'); // spendable at once: this call expires the hold under the wallet lock
-    const after = await db.admin.query('SELECT status, closed_at = expires_at AS at_expiry FROM wallet.holds WHERE id = $1', [id]);
+    const after = await db.admin.query(
+      'SELECT status, closed_at = expires_at AS at_expiry FROM wallet.holds WHERE id = $1',
+      [id],
+    );
     expect(after.rows[0]).toEqual({ status: 'expired', at_expiry: true });
     expect(await audit()).toEqual([]);
   });
@@ -181,8 +196,12 @@ describe('expiry', () => {
     await hold(a, b, '4', '1 second');
     const later = (await hold(a, b, '5', '1 day')).rows[0];
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await db.admin.query('SELECT wallet.sweep_expired_holds() AS n')).rows[0].n).toBeGreaterThanOrEqual(1);
-    const w = await db.admin.query('SELECT held, holds_expire_at FROM wallet.wallets WHERE user_id = $1', [a]);
+    expect(
+      (await db.admin.query('SELECT wallet.sweep_expired_holds() AS n')).rows[0].n,
+    ).toBeGreaterThanOrEqual(1);
+    const w = await db.admin.query('SELECT held, holds_expire_at FROM wallet.wallets WHERE user_id = $1', [
+      a,
+    ]);
     expect(w.rows[0]).toEqual({ held: '5.00', holds_expire_at: later.expires_at });
     expect(await audit()).toEqual([]);
   });
@@ -194,19 +213,34 @@ describe('the database guards holds', () => {
     const id = (await hold(a, b, '1')).rows[0].hold_id;
     const q = (sql: string) => db.admin.query(sql, [id]);
     await expectSqlState(q('UPDATE wallet.holds SET amount = 2 WHERE id = $1'), SqlState.holdImmutable);
-    await expectSqlState(q("UPDATE wallet.holds SET expires_at = expires_at + interval '1 day' WHERE id = $1"), SqlState.holdImmutable);
+    await expectSqlState(
+      q("UPDATE wallet.holds SET expires_at = expires_at + interval '1 day' WHERE id = $1"),
+      SqlState.holdImmutable,
+    );
     await expectSqlState(q('DELETE FROM wallet.holds WHERE id = $1'), SqlState.holdImmutable);
     await expectSqlState(db.admin.query('TRUNCATE wallet.holds'), SqlState.holdImmutable);
     await release(id);
-    await expectSqlState(q("UPDATE wallet.holds SET status = 'open', closed_at = NULL WHERE id = $1"), SqlState.holdImmutable);
-    await expectSqlState(q("UPDATE wallet.holds SET status = 'expired' WHERE id = $1"), SqlState.holdImmutable);
-    await expectSqlState(db.app.query("UPDATE wallet.holds SET status = 'released' WHERE id = $1", [id]), '42501');
+    await expectSqlState(
+      q("UPDATE wallet.holds SET status = 'open', closed_at = NULL WHERE id = $1"),
+      SqlState.holdImmutable,
+    );
+    await expectSqlState(
+      q("UPDATE wallet.holds SET status = 'expired' WHERE id = $1"),
+      SqlState.holdImmutable,
+    );
+    await expectSqlState(
+      db.app.query("UPDATE wallet.holds SET status = 'released' WHERE id = $1", [id]),
+      '42501',
+    );
     await expectSqlState(db.app.query('UPDATE wallet.wallets SET held = 0 WHERE user_id = $1', [a]), '42501');
   });
 
   it('refuses more held than the balance even from a direct UPDATE', async () => {
     const [a] = await pair('1.00');
-    await expectSqlState(db.admin.query('UPDATE wallet.wallets SET held = 1.01 WHERE user_id = $1', [a]), '23514');
+    await expectSqlState(
+      db.admin.query('UPDATE wallet.wallets SET held = 1.01 WHERE user_id = $1', [a]),
+      '23514',
+    );
   });
 
   it('audit() reports a cached total that disagrees with the open holds', async () => {
