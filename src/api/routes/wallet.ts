@@ -30,7 +30,7 @@ export function caller(request: FastifyRequest): AuthUser {
 
 export const receiptUrl = (transactionId: number) => `/api/wallet/transactions/${transactionId}/receipt`;
 
-const keyed = {
+export const keyed = {
   400: errorResponse(
     'Bad JSON, a missing or unknown field, a bad amount or Idempotency-Key (validation_error)',
   ),
