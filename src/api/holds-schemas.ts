@@ -118,6 +118,9 @@ export const captureBody = {
   },
 };
 
+// A release takes no fields; an empty JSON object, or no body at all.
+export const releaseBody = { type: ['object', 'null'], additionalProperties: false, properties: {} };
+
 export const captureResponse = {
   description: 'The hold is captured (the rest released), or a replay of that answer',
   headers: replayed,

@@ -16,6 +16,7 @@ import {
   holdParams,
   holdsPage,
   holdsQuery,
+  releaseBody,
   releaseResponse,
 } from '../holds-schemas.js';
 import { BASIC_AUTH, commonErrors, errorResponse, idempotencyHeaders } from '../schemas.js';
@@ -184,6 +185,7 @@ export async function holdRoutes(app: FastifyInstance, ctx: AppContext) {
         tags,
         security: BASIC_AUTH,
         params: holdParams,
+        body: releaseBody,
         response: {
           200: releaseResponse,
           ...badRequest,
