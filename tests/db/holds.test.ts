@@ -163,6 +163,21 @@ describe('wallet.capture', () => {
   });
 });
 
+describe('a key in use by another open transaction', () => {
+  it('is W1011 at once for a hold key and for a capture key', async () => {
+    const [a, b] = await pair();
+    const id = (await hold(a, b, '5')).rows[0].hold_id;
+    const first = await db.client('wallet_app');
+    await first.query('BEGIN');
+    await first.query("SELECT * FROM wallet.hold($1, $2, 1, '1 day', 'busy')", [a, b]);
+    await first.query("SELECT * FROM wallet.capture($1, NULL, 'busy')", [id]);
+    await expectSqlState(hold(a, b, '1', '1 day', 'busy'), SqlState.idempotencyKeyInUse);
+    await expectSqlState(capture(id, null, 'busy'), SqlState.idempotencyKeyInUse);
+    await first.query('ROLLBACK');
+    expect((await hold(a, b, '1', '1 day', 'busy')).rows[0].replayed).toBe(false);
+  });
+});
+
 describe('expiry', () => {
   it('makes the money available the moment it expires, without a sweep, and the hold uncapturable', async () => {
     const [a, b] = await pair('10.00');
