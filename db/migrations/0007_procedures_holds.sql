@@ -194,7 +194,6 @@ DECLARE
   earlier     wallet.transactions;
   from_balance numeric;
   from_held    numeric;
-  from_expiry  timestamptz;
   to_balance   numeric;
   from_found   boolean;
   to_found     boolean;
@@ -220,10 +219,9 @@ BEGIN
   -- Both rows in one statement, in ascending id order: two transfers in opposite directions lock in the
   -- same order and so can never deadlock.
   SELECT max(l.balance) FILTER (WHERE l.user_id = p_sender_id), max(l.balance) FILTER (WHERE l.user_id = p_receiver_id),
-         bool_or(l.user_id = p_sender_id), bool_or(l.user_id = p_receiver_id),
-         max(l.held) FILTER (WHERE l.user_id = p_sender_id), max(l.holds_expire_at) FILTER (WHERE l.user_id = p_sender_id)
-    INTO from_balance, to_balance, from_found, to_found, from_held, from_expiry
-    FROM (SELECT w.user_id, w.balance, w.held, w.holds_expire_at FROM wallet.wallets w
+         bool_or(l.user_id = p_sender_id), bool_or(l.user_id = p_receiver_id), max(l.held) FILTER (WHERE l.user_id = p_sender_id)
+    INTO from_balance, to_balance, from_found, to_found, from_held
+    FROM (SELECT w.user_id, w.balance, w.held FROM wallet.wallets w
            WHERE w.user_id IN (p_sender_id, p_receiver_id)
            ORDER BY w.user_id
              FOR UPDATE) l;
@@ -237,7 +235,7 @@ BEGIN
   END IF;
   -- Available = balance - open holds (db/procedures/holds.sql); the helper runs only when that falls short.
   IF from_balance - from_held < p_amount THEN
-    PERFORM wallet.check_available(p_sender_id, from_balance, from_held, from_expiry, p_amount, 'transfer');
+    PERFORM wallet.check_available(p_sender_id, from_balance, from_held, p_amount, 'transfer');
   END IF;
   IF to_balance > wallet.max_balance() - p_amount THEN
     RAISE EXCEPTION 'receiver balance would exceed the maximum'
@@ -316,13 +314,12 @@ $$;
 -- decides which of capture, release and expiry wins; a hold row is never locked before a wallet.
 -- Time is clock_timestamp() taken after the locks: a later reader never sees an earlier expiry undone.
 
--- The funds check every money function shares (transfer, hold, later transfer_batch): the caller holds the
--- sender's wallet lock and passes what it read from that row. When the cached total of open holds leaves too
--- little and the earliest of them is due, the due holds expire now and the check runs on the recomputed
--- total. Raises W1001 with the wallet's balance, held and available amounts.
+-- The funds check every money function shares (transfer, hold, later transfer_batch), called only when the
+-- sender's balance minus its cached total of open holds falls short: the caller holds the sender's wallet
+-- lock and passes what it read from that row. If the earliest open hold is due, the due holds expire now and
+-- the check runs on the recomputed total. Raises W1001 naming balance, held and available.
 CREATE OR REPLACE FUNCTION wallet.check_available(
-  p_wallet_id bigint, p_balance numeric, p_held numeric, p_holds_expire_at timestamptz, p_needed numeric,
-  p_what text)
+  p_wallet_id bigint, p_balance numeric, p_held numeric, p_needed numeric, p_what text)
 RETURNS numeric
 LANGUAGE plpgsql
 SET search_path = wallet, pg_temp
@@ -330,7 +327,8 @@ AS $$
 DECLARE
   held numeric := p_held;
 BEGIN
-  IF p_balance - held < p_needed AND p_holds_expire_at <= clock_timestamp() THEN
+  IF p_balance - held < p_needed
+     AND (SELECT w.holds_expire_at <= clock_timestamp() FROM wallet.wallets w WHERE w.user_id = p_wallet_id) THEN
     held := wallet.expire_due_holds(p_wallet_id);
   END IF;
   IF p_balance - held < p_needed THEN
@@ -391,7 +389,6 @@ DECLARE
   earlier     wallet.holds;
   from_balance   numeric;
   from_held      numeric;
-  from_expire_at timestamptz;
   from_found     boolean;
   to_found       boolean;
   available      numeric;
@@ -419,10 +416,9 @@ BEGIN
 
   -- Both wallets, ascending, as a transfer locks them: the new row references the receiver's key.
   SELECT max(l.balance) FILTER (WHERE l.user_id = p_sender_id), max(l.held) FILTER (WHERE l.user_id = p_sender_id),
-         max(l.holds_expire_at) FILTER (WHERE l.user_id = p_sender_id),
          bool_or(l.user_id = p_sender_id), bool_or(l.user_id = p_receiver_id)
-    INTO from_balance, from_held, from_expire_at, from_found, to_found
-    FROM (SELECT x.user_id, x.balance, x.held, x.holds_expire_at FROM wallet.wallets x
+    INTO from_balance, from_held, from_found, to_found
+    FROM (SELECT x.user_id, x.balance, x.held FROM wallet.wallets x
            WHERE x.user_id IN (p_sender_id, p_receiver_id) ORDER BY x.user_id FOR UPDATE) l;
   IF from_found IS NOT TRUE THEN
     RAISE EXCEPTION 'sender wallet not found' USING ERRCODE = 'W1002', DETAIL = format('no wallet %s', p_sender_id);
@@ -430,7 +426,7 @@ BEGIN
   IF to_found IS NOT TRUE THEN
     RAISE EXCEPTION 'receiver wallet not found' USING ERRCODE = 'W1003', DETAIL = format('no wallet %s', p_receiver_id);
   END IF;
-  available := wallet.check_available(p_sender_id, from_balance, from_held, from_expire_at, p_amount, 'hold');
+  available := wallet.check_available(p_sender_id, from_balance, from_held, p_amount, 'hold');
 
   INSERT INTO wallet.holds AS h (sender_id, receiver_id, amount, expires_at, sender_available_after,
                                  idempotency_key, request_fingerprint)

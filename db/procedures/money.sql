@@ -36,7 +36,6 @@ DECLARE
   earlier     wallet.transactions;
   from_balance numeric;
   from_held    numeric;
-  from_expiry  timestamptz;
   to_balance   numeric;
   from_found   boolean;
   to_found     boolean;
@@ -62,10 +61,9 @@ BEGIN
   -- Both rows in one statement, in ascending id order: two transfers in opposite directions lock in the
   -- same order and so can never deadlock.
   SELECT max(l.balance) FILTER (WHERE l.user_id = p_sender_id), max(l.balance) FILTER (WHERE l.user_id = p_receiver_id),
-         bool_or(l.user_id = p_sender_id), bool_or(l.user_id = p_receiver_id),
-         max(l.held) FILTER (WHERE l.user_id = p_sender_id), max(l.holds_expire_at) FILTER (WHERE l.user_id = p_sender_id)
-    INTO from_balance, to_balance, from_found, to_found, from_held, from_expiry
-    FROM (SELECT w.user_id, w.balance, w.held, w.holds_expire_at FROM wallet.wallets w
+         bool_or(l.user_id = p_sender_id), bool_or(l.user_id = p_receiver_id), max(l.held) FILTER (WHERE l.user_id = p_sender_id)
+    INTO from_balance, to_balance, from_found, to_found, from_held
+    FROM (SELECT w.user_id, w.balance, w.held FROM wallet.wallets w
            WHERE w.user_id IN (p_sender_id, p_receiver_id)
            ORDER BY w.user_id
              FOR UPDATE) l;
@@ -79,7 +77,7 @@ BEGIN
   END IF;
   -- Available = balance - open holds (db/procedures/holds.sql); the helper runs only when that falls short.
   IF from_balance - from_held < p_amount THEN
-    PERFORM wallet.check_available(p_sender_id, from_balance, from_held, from_expiry, p_amount, 'transfer');
+    PERFORM wallet.check_available(p_sender_id, from_balance, from_held, p_amount, 'transfer');
   END IF;
   IF to_balance > wallet.max_balance() - p_amount THEN
     RAISE EXCEPTION 'receiver balance would exceed the maximum'
