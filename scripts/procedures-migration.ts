@@ -20,7 +20,8 @@ for (const file of PROCEDURE_FILES) {
   );
 }
 parts.push('\nGRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA wallet TO wallet_app;');
-parts.push('REVOKE EXECUTE ON FUNCTION wallet.reject_transaction_change() FROM wallet_app;\n');
+parts.push('REVOKE EXECUTE ON FUNCTION wallet.reject_transaction_change() FROM wallet_app;');
+parts.push('REVOKE EXECUTE ON FUNCTION wallet.guard_hold_change() FROM wallet_app;\n');
 const target = path.join(dir, `${next}_${name}.sql`);
 await writeFile(target, parts.join('\n'));
 console.log(`wrote ${target}`);

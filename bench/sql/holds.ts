@@ -29,6 +29,9 @@ const ticks = (stat: string, fields: number[]) => {
 
 /** CPU milliseconds PostgreSQL has used: the postmaster, its exited children (cutime, cstime) and live ones. */
 export async function serverCpuMs(dataDir: string): Promise<number> {
+  // A child that exits between the two reads below would be missed or counted twice: let the backends of
+  // the run that just ended exit and be reaped first.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   const postmaster = (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0] as string;
   let total = ticks(await readFile(`/proc/${postmaster}/stat`, 'utf8'), [14, 15, 16, 17]);
   for (const pid of await readdir('/proc')) {

@@ -916,3 +916,4 @@ $$;
 
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA wallet TO wallet_app;
 REVOKE EXECUTE ON FUNCTION wallet.reject_transaction_change() FROM wallet_app;
+REVOKE EXECUTE ON FUNCTION wallet.guard_hold_change() FROM wallet_app;

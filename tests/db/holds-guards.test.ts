@@ -104,6 +104,10 @@ describe('the database guards holds', () => {
       '42501',
     );
     await expectSqlState(db.app.query('UPDATE wallet.wallets SET held = 0 WHERE user_id = $1', [a]), '42501');
+    await expectSqlState(
+      db.app.query('SELECT wallet.guard_hold_change() WHERE $1::int IS NULL', [a]),
+      '42501',
+    );
   });
 
   it('refuses more held than the balance even from a direct UPDATE', async () => {
