@@ -8,6 +8,7 @@ import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
 import { findFreePort } from '../../src/net/free-port.js';
 import { pgbench, pgbenchInit } from '../pgbench.js';
+import { HELD_SENDER_TRANSFER, holdTenOn, serverCpuMs } from './holds.js';
 import { HOT_SENDER_TRANSFER, uniformTransfer, WALLETS } from './scripts.js';
 
 const CLIENTS = 8;
@@ -49,6 +50,9 @@ try {
   const hot = path.join(dir, 'hot.sql');
   await writeFile(uniform, uniformTransfer(WALLETS));
   await writeFile(hot, HOT_SENDER_TRANSFER);
+  const held = path.join(dir, 'held.sql');
+  await writeFile(held, HELD_SENDER_TRANSFER);
+  await holdTenOn(url.toString());
 
   // As the API calls it: the wallet_app role, no NOTIFY (the API starts the workflow itself), and a named
   // prepared statement per connection (src/db/ledger.ts), which is pgbench's -M prepared. As psql: the
@@ -64,10 +68,17 @@ try {
       args: ['-M', 'prepared', '-f', hot],
       pgoptions: api,
     },
+    {
+      name: 'wallet.transfer, hot sender with 10 open holds',
+      args: ['-M', 'prepared', '-f', held],
+      pgoptions: api,
+    },
   ];
+  const cpuMs = new Map<string, number[]>(scenarios.map((s) => [s.name, []]));
   const results = new Map<string, number[]>(scenarios.map((s) => [s.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     for (const scenario of scenarios) {
+      const cpuBefore = await serverCpuMs(path.join(dir, 'data'));
       const tps = await pgbench(url.toString(), {
         clients: CLIENTS,
         seconds: SECONDS,
@@ -75,6 +86,8 @@ try {
         pgoptions: scenario.pgoptions,
       });
       results.get(scenario.name)?.push(tps);
+      const cpu = (await serverCpuMs(path.join(dir, 'data'))) - cpuBefore;
+      cpuMs.get(scenario.name)?.push(cpu / (tps * SECONDS));
       console.log(`round ${round}: ${scenario.name}: ${tps.toFixed(0)} TPS`);
     }
   }
@@ -86,7 +99,8 @@ try {
   for (const [name, values] of results) {
     const tps = median(values);
     console.log(
-      `${name.padEnd(48)} ${tps.toFixed(0).padStart(6)} TPS  ${(tps / base).toFixed(2)}x tpcb-like`,
+      `${name.padEnd(48)} ${tps.toFixed(0).padStart(6)} TPS  ${(tps / base).toFixed(2)}x tpcb-like  ` +
+        `${median(cpuMs.get(name) ?? []).toFixed(3)} server CPU ms/transaction`,
     );
   }
 } catch (error) {

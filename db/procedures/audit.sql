@@ -26,4 +26,31 @@ AS $$
   SELECT 'missing_receipt', coalesce(t.sender_id, t.receiver_id), t.id,
          format('transaction %s has no receipt row', t.id)
     FROM wallet.transactions t WHERE NOT EXISTS (SELECT 1 FROM wallet.receipts r WHERE r.transaction_id = t.id)
+  UNION ALL
+  -- Holds: each wallet's cached total and earliest expiry are those of its open holds, and what is available
+  -- (balance minus open, unexpired holds) is never negative.
+  SELECT 'held_mismatch', w.user_id, NULL,
+         format('wallet %s records %s held (earliest expiry %s), its open holds total %s (earliest %s)',
+                w.user_id, w.held, coalesce(w.holds_expire_at::text, 'none'), o.total, coalesce(o.earliest::text, 'none'))
+    FROM wallet.wallets w
+    CROSS JOIN LATERAL (SELECT coalesce(sum(h.amount), 0) AS total, min(h.expires_at) AS earliest FROM wallet.holds h
+                         WHERE h.sender_id = w.user_id AND h.status = 'open') o
+   WHERE w.held <> o.total OR w.holds_expire_at IS DISTINCT FROM o.earliest
+  UNION ALL
+  SELECT 'negative_available', w.user_id, NULL, format('wallet %s has %s, open unexpired holds total %s',
+                                                       w.user_id, w.balance, u.total)
+    FROM wallet.wallets w
+    CROSS JOIN LATERAL (SELECT coalesce(sum(h.amount), 0) AS total FROM wallet.holds h
+                         WHERE h.sender_id = w.user_id AND h.status = 'open' AND h.expires_at > clock_timestamp()) u
+   WHERE w.balance < u.total
+  UNION ALL
+  -- Every capture settles exactly one captured hold, between its parties, for at most its amount.
+  SELECT 'capture_mismatch', t.sender_id, t.id,
+         format('capture %s of %s matches no captured hold of %s to %s for at least that much',
+                t.id, t.amount, t.sender_id, t.receiver_id)
+    FROM wallet.transactions t
+   WHERE t.kind = 'capture' AND NOT EXISTS (
+           SELECT 1 FROM wallet.holds h WHERE h.capture_transaction_id = t.id AND h.status = 'captured'
+              AND h.sender_id = t.sender_id AND h.receiver_id = t.receiver_id
+              AND h.captured_amount = t.amount AND h.amount >= t.amount)
 $$;

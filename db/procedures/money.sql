@@ -35,6 +35,7 @@ DECLARE
   fingerprint bytea;
   earlier     wallet.transactions;
   from_balance numeric;
+  from_held    numeric;
   to_balance   numeric;
   from_found   boolean;
   to_found     boolean;
@@ -60,9 +61,9 @@ BEGIN
   -- Both rows in one statement, in ascending id order: two transfers in opposite directions lock in the
   -- same order and so can never deadlock.
   SELECT max(l.balance) FILTER (WHERE l.user_id = p_sender_id), max(l.balance) FILTER (WHERE l.user_id = p_receiver_id),
-         bool_or(l.user_id = p_sender_id), bool_or(l.user_id = p_receiver_id)
-    INTO from_balance, to_balance, from_found, to_found
-    FROM (SELECT w.user_id, w.balance FROM wallet.wallets w
+         bool_or(l.user_id = p_sender_id), bool_or(l.user_id = p_receiver_id), max(l.held) FILTER (WHERE l.user_id = p_sender_id)
+    INTO from_balance, to_balance, from_found, to_found, from_held
+    FROM (SELECT w.user_id, w.balance, w.held FROM wallet.wallets w
            WHERE w.user_id IN (p_sender_id, p_receiver_id)
            ORDER BY w.user_id
              FOR UPDATE) l;
@@ -74,10 +75,9 @@ BEGIN
     RAISE EXCEPTION 'receiver wallet not found'
       USING ERRCODE = 'W1003', DETAIL = format('no wallet %s', p_receiver_id);
   END IF;
-  IF from_balance < p_amount THEN
-    RAISE EXCEPTION 'insufficient funds'
-      USING ERRCODE = 'W1001',
-            DETAIL = format('wallet %s has %s, transfer needs %s', p_sender_id, from_balance, round(p_amount, 2));
+  -- Available = balance - open holds (db/procedures/holds.sql); the helper runs only when that falls short.
+  IF from_balance - from_held < p_amount THEN
+    PERFORM wallet.check_available(p_sender_id, from_balance, from_held, p_amount, 'transfer');
   END IF;
   IF to_balance > wallet.max_balance() - p_amount THEN
     RAISE EXCEPTION 'receiver balance would exceed the maximum'

@@ -62,7 +62,8 @@ $$;
 -- Everything a receipt shows, and the SHA-256 of the transaction record it certifies.
 CREATE OR REPLACE FUNCTION wallet.receipt_document(p_transaction_id bigint)
 RETURNS TABLE (transaction_id bigint, kind text, created_at timestamptz, sender_id bigint, sender_username text,
-               receiver_id bigint, receiver_username text, amount numeric, record_sha256 text)
+               receiver_id bigint, receiver_username text, amount numeric, record_sha256 text,
+               hold_id bigint)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = wallet, pg_temp
@@ -72,7 +73,8 @@ BEGIN
   SELECT t.id, t.kind, t.created_at, t.sender_id, s.username, t.receiver_id, r.username, t.amount,
          encode(sha256(convert_to(concat_ws('|', t.id, t.kind, coalesce(t.sender_id::text, '-'), t.receiver_id,
                                             t.amount, to_char(t.created_at AT TIME ZONE 'UTC',
-                                                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')), 'UTF8')), 'hex')
+                                                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')), 'UTF8')), 'hex'),
+         (SELECT h.id FROM wallet.holds h WHERE h.capture_transaction_id = t.id)  -- a capture settles a hold
     FROM wallet.transactions t
     LEFT JOIN wallet.users s ON s.id = t.sender_id
     JOIN wallet.users r ON r.id = t.receiver_id

@@ -52,12 +52,19 @@ AS $$
   SELECT u.id, u.username, u.password_hash FROM wallet.users u WHERE lower(u.username) = lower(p_username)
 $$;
 
+-- available = balance - open, unexpired holds. The wallet's cached total is exact until its earliest hold
+-- expires; past that, the unexpired ones are summed here (reads never write: expiry is written lazily).
 CREATE OR REPLACE FUNCTION wallet.balance(p_user_id bigint)
-RETURNS TABLE (user_id bigint, username text, balance numeric)
+RETURNS TABLE (user_id bigint, username text, balance numeric, available numeric)
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = wallet, pg_temp
 AS $$
-  SELECT u.id, u.username, w.balance FROM wallet.users u JOIN wallet.wallets w ON w.user_id = u.id
+  SELECT u.id, u.username, w.balance,
+         w.balance - CASE WHEN w.holds_expire_at IS NULL OR w.holds_expire_at > clock_timestamp() THEN w.held
+                          ELSE (SELECT coalesce(sum(h.amount), 0) FROM wallet.holds h
+                                 WHERE h.sender_id = w.user_id AND h.status = 'open'
+                                   AND h.expires_at > clock_timestamp()) END
+    FROM wallet.users u JOIN wallet.wallets w ON w.user_id = u.id
    WHERE u.id = p_user_id
 $$;

@@ -37,7 +37,8 @@ const STYLE = `
 
 export function receiptHtml(doc: ReceiptDocument): string {
   const { date, time } = formatUtc(doc.createdAt);
-  const kind = doc.kind === 'transfer' ? 'Transfer' : 'Deposit';
+  const kind = { transfer: 'Transfer', deposit: 'Deposit', capture: 'Capture' }[doc.kind];
+  const settles = !doc.holdId ? '' : `\n  <tr><th>Settles</th><td>hold ${escapeHtml(doc.holdId)}</td></tr>`;
   const id = escapeHtml(doc.transactionId);
   return `<!DOCTYPE html>
 <html lang="en">
@@ -54,7 +55,7 @@ export function receiptHtml(doc: ReceiptDocument): string {
 </header>
 <table>
   <tr><th>Transaction</th><td>${id}</td></tr>
-  <tr><th>Type</th><td>${kind}</td></tr>
+  <tr><th>Type</th><td>${kind}</td></tr>${settles}
   <tr><th>Date (UTC)</th><td>${escapeHtml(date)}</td></tr>
   <tr><th>Time (UTC)</th><td>${escapeHtml(time)}</td></tr>
   <tr><th>From</th><td>${party(doc.sender, 'none (deposit)')}</td></tr>

@@ -14,6 +14,7 @@ import { docs } from './docs.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { addMethodNotAllowed, recordRoutes } from './methods.js';
 import { createTemporalReceiptStarter, type ReceiptStarter } from './receipts.js';
+import { holdRoutes } from './routes/holds.js';
 import { systemRoutes } from './routes/system.js';
 import { transactionRoutes } from './routes/transactions.js';
 import { walletRoutes } from './routes/wallet.js';
@@ -64,6 +65,7 @@ export const walletApi = fp(
       await secured.register(walletAuth, { pool: ctx.pool, auth: opts.auth });
       await secured.register(walletRoutes, ctx);
       await secured.register(transactionRoutes, ctx);
+      await secured.register(holdRoutes, ctx);
     });
     addMethodNotAllowed(app, routes, /^\/docs/);
   },

@@ -43,6 +43,7 @@ export const docs = fp(
         tags: [
           { name: 'wallet', description: 'Money: transfer, deposit, balance' },
           { name: 'transactions', description: 'History and receipts' },
+          { name: 'holds', description: 'Two-phase transfers: reserve now, capture or release later' },
           { name: 'system', description: 'Health and readiness' },
         ],
       },

@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SqlState, sqlStateOf } from '../db/sqlstate.js';
 import { ApiError } from './api-error.js';
+import { EXPIRES_RULE } from './holds-schemas.js';
 import { AMOUNT_RULE, KEY_RULE } from './schemas.js';
 import { fromValidation } from './validation.js';
 
@@ -11,12 +12,19 @@ export { ApiError };
 export const unauthorized = () =>
   new ApiError(401, 'unauthorized', 'Authentication required: send valid credentials');
 export const notFound = () => new ApiError(404, 'not_found', 'Not found');
+export const holdNotFound = () => new ApiError(404, 'hold_not_found', 'Hold not found');
 const unavailable = () =>
   new ApiError(503, 'unavailable', 'The service is temporarily unavailable; retry shortly', {
     'Retry-After': '2',
   });
 
-const BY_SQLSTATE: Record<string, () => ApiError> = {
+// A closed hold's error names the outcome that won; the SQL message carries it ('hold is already expired').
+const holdClosed = (error: unknown) => {
+  const outcome = /\b(captured|released|expired)\b/.exec((error as Error).message)?.[1] ?? 'closed';
+  return new ApiError(422, 'hold_closed', `The hold is already ${outcome}`);
+};
+
+const BY_SQLSTATE: Record<string, (error: unknown) => ApiError> = {
   [SqlState.insufficientFunds]: () => new ApiError(422, 'insufficient_funds', 'Insufficient funds'),
   [SqlState.receiverNotFound]: () => new ApiError(404, 'receiver_not_found', 'Receiver not found'),
   [SqlState.sameWallet]: () => new ApiError(422, 'same_wallet', 'Cannot transfer to your own wallet'),
@@ -39,6 +47,13 @@ const BY_SQLSTATE: Record<string, () => ApiError> = {
     new ApiError(422, 'balance_limit_exceeded', 'The receiving wallet would exceed its maximum balance'),
   [SqlState.transactionNotFound]: notFound,
   [SqlState.userNotFound]: notFound,
+  [SqlState.invalidHoldExpiry]: () => new ApiError(400, 'validation_error', EXPIRES_RULE),
+  [SqlState.holdNotFound]: holdNotFound,
+  [SqlState.holdClosed]: holdClosed,
+  [SqlState.captureExceedsHold]: () =>
+    new ApiError(422, 'capture_exceeds_hold', 'The capture amount is more than the hold'),
+  [SqlState.notHoldReceiver]: () =>
+    new ApiError(403, 'not_hold_receiver', 'Only the receiver of a hold may capture or release it'),
 };
 
 const TRANSIENT = new Set(['40001', '40P01']); // serialization failure, deadlock: safe to run again
@@ -113,7 +128,7 @@ function fromFastify(error: FastifyError): ApiError | undefined {
 export function toApiError(error: unknown): { apiError: ApiError; level: 'info' | 'warn' | 'error' } {
   if (error instanceof ApiError) return { apiError: error, level: error.statusCode >= 500 ? 'warn' : 'info' };
   const mapped = BY_SQLSTATE[sqlStateOf(error) ?? ''];
-  if (mapped) return { apiError: mapped(), level: 'info' };
+  if (mapped) return { apiError: mapped(error), level: 'info' };
   if (isTransient(error) || isUnavailable(error)) return { apiError: unavailable(), level: 'warn' };
   const fastify = fromFastify(error as FastifyError);
   if (fastify) return { apiError: fastify, level: 'info' };

@@ -143,8 +143,13 @@ export const depositResponse = {
 export const balanceResponse = {
   description: "The caller's wallet",
   type: 'object',
-  required: ['user_id', 'username', 'balance'],
-  properties: { user_id: id('The caller'), username: { type: 'string' }, balance: money('The balance') },
+  required: ['user_id', 'username', 'balance', 'available'],
+  properties: {
+    user_id: id('The caller'),
+    username: { type: 'string' },
+    balance: money('The balance'),
+    available: money('What the caller can spend: the balance minus open holds'),
+  },
 };
 
 export const transaction = {
@@ -152,7 +157,7 @@ export const transaction = {
   required: ['id', 'kind', 'direction', 'counterparty_id', 'amount', 'created_at', 'receipt_status'],
   properties: {
     id: id('The transaction id'),
-    kind: { type: 'string', enum: ['transfer', 'deposit'] },
+    kind: { type: 'string', enum: ['transfer', 'deposit', 'capture'] },
     direction: { type: 'string', enum: ['sent', 'received'] },
     counterparty_id: { ...id('The other wallet; null for a deposit'), type: ['integer', 'null'] },
     amount: money('The amount moved'),

@@ -3,6 +3,7 @@
 import { Decimal } from 'decimal.js';
 import type { FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { ApiError } from './api-error.js';
+import { EXPIRES_RULE } from './holds-schemas.js';
 import { AMOUNT_RULE, KEY_RULE, MAX_AMOUNT } from './schemas.js';
 
 const RULES: Record<string, string> = {
@@ -12,6 +13,9 @@ const RULES: Record<string, string> = {
   id: 'The transaction id must be a positive integer',
   limit: 'limit must be an integer from 1 to 100',
   before: 'before must be a positive integer (a transaction id)',
+  hold_id: 'The hold id must be a positive integer',
+  expires_in_seconds: EXPIRES_RULE,
+  status: 'status must be one of open, captured, released, expired',
 };
 
 const shown = (name: string) => JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}...` : name);

@@ -20,7 +20,7 @@ export interface DepositRow {
 
 export interface TransactionView {
   id: number;
-  kind: 'transfer' | 'deposit';
+  kind: 'transfer' | 'deposit' | 'capture';
   direction: 'sent' | 'received';
   counterparty_id: number | null;
   amount: string;
@@ -33,6 +33,26 @@ export interface ClaimedReceipt {
   sender_id: number | null;
   receiver_id: number;
   amount: string;
+}
+
+export interface HoldRow {
+  hold_id: number;
+  available_balance: string;
+  expires_at: Date;
+  replayed: boolean;
+}
+
+export interface HoldView {
+  hold_id: number;
+  status: 'open' | 'captured' | 'released' | 'expired';
+  sender_id: number;
+  receiver_id: number;
+  amount: string;
+  captured_amount: string | null;
+  transaction_id: number | null;
+  created_at: Date;
+  expires_at: Date;
+  closed_at: Date | null;
 }
 
 export interface Credentials {
@@ -69,11 +89,48 @@ export const ledger = {
     one<DepositRow>(db, 'SELECT * FROM wallet.deposit($1, $2::numeric, $3)', [userId, amount, key ?? null]),
 
   balance: (db: Queryable, userId: number) =>
-    one<{ user_id: number; username: string; balance: string } | undefined>(
+    one<{ user_id: number; username: string; balance: string; available: string } | undefined>(
       db,
       'SELECT * FROM wallet.balance($1)',
       [userId],
     ),
+
+  hold: (
+    db: Queryable,
+    senderId: number,
+    receiverId: number,
+    amount: string,
+    seconds: number,
+    key?: string,
+  ) =>
+    one<HoldRow>(db, 'SELECT * FROM wallet.hold($1, $2, $3::numeric, make_interval(secs => $4), $5)', [
+      senderId,
+      receiverId,
+      amount,
+      seconds,
+      key ?? null,
+    ]),
+
+  /** As the receiver: W1021 for a hold the user is not party to, W1024 for its sender. */
+  capture: (db: Queryable, userId: number, holdId: number, amount: string | null, key?: string) =>
+    one<TransferRow>(db, 'SELECT * FROM wallet.capture($1, $2::numeric, $3, $4)', [
+      holdId,
+      amount,
+      key ?? null,
+      userId,
+    ]),
+
+  release: (db: Queryable, userId: number, holdId: number) =>
+    one<{ hold_id: number; status: 'released' }>(db, 'SELECT * FROM wallet.release($1, $2)', [
+      holdId,
+      userId,
+    ]),
+
+  holdsFor: (db: Queryable, userId: number, status: string | null, limit: number, before: number | null) =>
+    all<HoldView>(db, 'SELECT * FROM wallet.holds_for($1, $2, $3, $4)', [userId, status, limit, before]),
+
+  holdFor: (db: Queryable, userId: number, holdId: number) =>
+    one<HoldView | undefined>(db, 'SELECT * FROM wallet.hold_for($1, $2)', [userId, holdId]),
 
   createUser: async (db: Queryable, username: string, passwordHash: string | null) =>
     (await one<{ id: number }>(db, 'SELECT wallet.create_user($1, $2) AS id', [username, passwordHash])).id,

@@ -15,6 +15,13 @@ export const SqlState = {
   transactionNotFound: 'W1013',
   balanceOverLimit: 'W1014',
   emptyReceipt: 'W1015',
+  // Holds take W1020-W1025, apart from the numbers other features are adding at the same time.
+  invalidHoldExpiry: 'W1020',
+  holdNotFound: 'W1021',
+  holdClosed: 'W1022',
+  captureExceedsHold: 'W1023',
+  notHoldReceiver: 'W1024',
+  holdImmutable: 'W1025',
 } as const;
 
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];

@@ -89,6 +89,22 @@ describe('loadReceiptDocument', () => {
     expect(doc).toMatchObject({ kind: 'deposit', sender: null, receiver: { id: bob }, amount: '5.00' });
   });
 
+  it('loads a capture with the hold it settles', async () => {
+    const { loadReceiptDocument } = createActivities({ pool: db.app, renderer: fakeRenderer().renderer });
+    const [from, to] = [await fundedUser(db.admin, 'holder', '9.00'), await fundedUser(db.admin, 'taker')];
+    const holdId = (await db.admin.query('SELECT hold_id FROM wallet.hold($1, $2, 9)', [from, to])).rows[0]
+      .hold_id;
+    const captured = await db.admin.query('SELECT transaction_id FROM wallet.capture($1, 4)', [holdId]);
+    const doc = await mockEnv().run(loadReceiptDocument, captured.rows[0].transaction_id);
+    expect(doc).toMatchObject({
+      kind: 'capture',
+      holdId,
+      sender: { id: from },
+      receiver: { id: to },
+      amount: '4.00',
+    });
+  });
+
   it('fails non-retryably for a transaction that does not exist', async () => {
     const { loadReceiptDocument } = createActivities({ pool: db.app, renderer: fakeRenderer().renderer });
     const error = await rejection(mockEnv().run(loadReceiptDocument, 987_654));

@@ -52,4 +52,11 @@ describe('receipt template', () => {
     expect(deposit).toContain('none (deposit)');
     expect(deposit).toContain('Deposit');
   });
+
+  it('says which hold a capture settles, and nothing of holds for a transfer', () => {
+    const capture = receiptHtml({ ...base, kind: 'capture', holdId: 17 });
+    expect(capture).toContain('<tr><th>Type</th><td>Capture</td></tr>');
+    expect(capture).toContain('<tr><th>Settles</th><td>hold 17</td></tr>');
+    expect(receiptHtml(base)).not.toContain('Settles');
+  });
 });

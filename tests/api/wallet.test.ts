@@ -26,7 +26,12 @@ describe('balance', () => {
     for (const url of ['/api/wallet/balance/', '/api/wallet/balance']) {
       const res = await app.inject({ url, headers: { authorization: john.auth } });
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ user_id: john.id, username: john.username, balance: '100.00' });
+      expect(res.json()).toEqual({
+        user_id: john.id,
+        username: john.username,
+        balance: '100.00',
+        available: '100.00',
+      });
     }
   });
 

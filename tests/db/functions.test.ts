@@ -74,7 +74,7 @@ describe('wallet.transfer', () => {
     const b = await fundedUser(db.admin, 'tb3');
     const e = await expectSqlState(transfer(a, b, '50'), SqlState.insufficientFunds);
     expect(e.message).toBe('insufficient funds');
-    expect(e.detail).toBe(`wallet ${a} has 10.00, transfer needs 50.00`);
+    expect(e.detail).toBe(`wallet ${a} has 10.00, 0.00 held, 10.00 available; transfer needs 50.00`);
     expect(await balanceOf(a)).toBe('10.00');
   });
 

@@ -24,7 +24,7 @@ interface MoneyRequest<B> {
 
 export const receiptUrl = (transactionId: number) => `/api/wallet/transactions/${transactionId}/receipt`;
 
-const keyed = {
+export const keyed = {
   400: errorResponse(
     'Bad JSON, a missing or unknown field, a bad amount or Idempotency-Key (validation_error)',
   ),
