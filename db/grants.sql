@@ -24,6 +24,12 @@ GRANT EXECUTE ON FUNCTION wallet.create_user TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.set_password TO wallet_app;
 -- The API marks the receipts whose workflow it started right after the commit.
 GRANT EXECUTE ON FUNCTION wallet.mark_receipts_started TO wallet_app;
+-- Holds: the sender places one, the receiver captures or releases it, both read them.
+GRANT EXECUTE ON FUNCTION wallet.hold TO wallet_app;
+GRANT EXECUTE ON FUNCTION wallet.capture TO wallet_app;
+GRANT EXECUTE ON FUNCTION wallet.release TO wallet_app;
+GRANT EXECUTE ON FUNCTION wallet.holds_for TO wallet_app;
+GRANT EXECUTE ON FUNCTION wallet.hold_for TO wallet_app;
 
 -- wallet_worker: the receipt worker and its dispatcher.
 GRANT EXECUTE ON FUNCTION wallet.claim_receipts TO wallet_worker;
@@ -42,3 +48,13 @@ REVOKE ALL ON FUNCTION wallet.open_receipt FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.max_balance FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.reject_transaction_change FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.audit FROM PUBLIC;
+-- Holds' internals (called inside hold, capture, release and transfer), its trigger and the DBA's sweep.
+REVOKE ALL ON FUNCTION wallet.check_available FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.claim_hold_key FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.effective_hold_status FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.expire_due_holds FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.guard_hold_change FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.hold_to_settle FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.open_hold FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.unhold FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.sweep_expired_holds FROM PUBLIC;

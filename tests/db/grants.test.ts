@@ -112,7 +112,8 @@ describe('each role is limited to what its process calls', () => {
 
   it('the API role cannot store a PDF, claim receipts or load a receipt document', async () => {
     await expectSqlState(app.query('SELECT * FROM wallet.store_receipt_pdf($1, $2)', [txid, pdf]), '42501');
-    await expectSqlState(app.query('SELECT * FROM wallet.claim_unstarted_receipts($1)', [10]), '42501');
+    await expectSqlState(app.query("SELECT * FROM wallet.claim_receipts('api', 10, '15 s')"), '42501');
+    await expectSqlState(app.query("SELECT wallet.release_receipts('api', $1)", [[txid]]), '42501');
     await expectSqlState(app.query('SELECT * FROM wallet.receipt_document($1)', [txid]), '42501');
   });
 
@@ -131,14 +132,9 @@ describe('each role is limited to what its process calls', () => {
   });
 
   it('the worker role does its own work: claim, mark, load and store', async () => {
-    await worker.query('BEGIN');
-    const claimed = await worker.query(
-      'SELECT transaction_id FROM wallet.claim_unstarted_receipts($1)',
-      [10],
-    );
+    const claimed = await worker.query("SELECT transaction_id FROM wallet.claim_receipts('w', 10, '15 s')");
     expect(claimed.rows.map((r) => r.transaction_id)).toContain(txid); // with alice's deposit
     expect((await worker.query('SELECT wallet.mark_receipts_started($1) AS n', [[txid]])).rows[0].n).toBe(1);
-    await worker.query('COMMIT');
     const doc = await worker.query('SELECT * FROM wallet.receipt_document($1)', [txid]);
     expect(doc.rows).toHaveLength(1);
     await worker.query('SELECT * FROM wallet.store_receipt_pdf($1, $2)', [txid, pdf]);
