@@ -13,6 +13,7 @@ import { startTemporalDevServer } from '../temporal/dev-server.js';
 import { banner } from './banner.js';
 import { type Child, startChild, waitForHttp } from './children.js';
 import { ensureDemoUsers } from './demo-users.js';
+import { apiLines, type LineFormatter, workerLines } from './log-lines.js';
 import { assertPortsFree, type PortNeed } from './ports.js';
 import type { StopRequest } from './presses.js';
 
@@ -57,6 +58,14 @@ process.on('disconnect', () => void shutdown(0)); // the terminal side is gone
 // Run on its own (without terminal.ts), a signal asks for the orderly stop; repeats change nothing.
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
+
+/** Prints a child's lines in their short form, with its name in front. */
+function printer(name: string, format: LineFormatter) {
+  return (line: string) => {
+    const shown = format(line);
+    if (shown !== undefined) console.log(`[${name}] ${shown}`);
+  };
+}
 
 function watch(child: Child) {
   parts.push({ name: child.name, stop: child.stop, hurry: child.hurry });
@@ -119,9 +128,15 @@ async function main() {
   if (stopping) return;
 
   const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporalAddress };
-  const worker = startChild('worker', 'src/worker.ts', env, undefined, WORKER_STOP_GRACE_MS);
+  const workerOutput = printer('worker', workerLines(config.logLevel));
+  const worker = startChild('worker', 'src/worker.ts', env, workerOutput, WORKER_STOP_GRACE_MS);
   watch(worker);
-  const api = startChild('api', 'src/server.ts', { ...env, HOST: '127.0.0.1', PORT: String(config.port) });
+  const api = startChild(
+    'api',
+    'src/server.ts',
+    { ...env, HOST: '127.0.0.1', PORT: String(config.port) },
+    printer('api', apiLines(config.logLevel)),
+  );
   watch(api);
   const apiUrl = `http://127.0.0.1:${config.port}`;
   await waitForHttp(`${apiUrl}/health`, api);

@@ -67,6 +67,10 @@ describe('npm run dev', () => {
       120_000,
     );
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    // One short line per request, not the API's two JSON lines; the API says where its database is.
+    expect(dev.output).toMatch(/\[api\] 201 POST \/api\/wallet\/transfer\/ \d+ ms/);
+    expect(dev.output).not.toContain('incoming request');
+    expect(dev.output).toContain(`wallet API ready (database=127.0.0.1:${dev.ports.pg}/wallet`);
   });
 
   it('lists the receipt workflow in the Temporal Web UI', async () => {
