@@ -24,9 +24,10 @@ export class DevStack {
     process.stderr?.on('data', (c) => (this.output += c));
   }
 
-  static async start(env: Record<string, string> = {}): Promise<DevStack> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'wallet-dev-'));
-    const ports = {
+  /** again: run on the data folder and ports of an earlier stack that has stopped (a second run). */
+  static async start(env: Record<string, string> = {}, again?: DevStack): Promise<DevStack> {
+    const dir = again?.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'wallet-dev-')));
+    const ports = again?.ports ?? {
       api: await findFreePort(),
       pg: await findFreePort(),
       temporal: await findFreePort(),

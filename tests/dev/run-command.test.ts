@@ -1,6 +1,7 @@
 // The README's run command, as a newcomer runs it, from a clean data folder: it comes up, moves money, makes
 // the PDF, shows the receipt workflow in the Temporal UI, and Ctrl-C in the middle of a (slowed) render stops
-// in order: the render finishes and is stored, nothing is left running, no port stays taken, no WARN.
+// in order: the render finishes and is stored, nothing is left running, no port stays taken, no WARN; a second
+// Ctrl-C stops at once.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
@@ -29,15 +30,34 @@ afterAll(async () => {
   await dev?.remove();
 });
 
-async function transfer(amount: string): Promise<number> {
-  const bobId = Number(/"receiver_id": (\d+)/.exec(dev.output)?.[1]);
-  const response = await fetch(`${dev.apiUrl}/api/wallet/transfer/`, {
+async function transfer(amount: string, stack = dev): Promise<number> {
+  const bobId = Number(/"receiver_id": (\d+)/.exec(stack.output)?.[1]);
+  const response = await fetch(`${stack.apiUrl}/api/wallet/transfer/`, {
     method: 'POST',
     headers: { authorization: alice, 'content-type': 'application/json' },
     body: JSON.stringify({ receiver_id: bobId, amount }),
   });
   expect(response.status).toBe(201);
   return ((await response.json()) as { transaction_id: number }).transaction_id;
+}
+
+/** Waits until the receipt's render activity is running in the worker. */
+async function renderRunning(stack: DevStack, transactionId: number): Promise<void> {
+  const address = `127.0.0.1:${stack.ports.temporal}`;
+  const client = await connectTemporalClient({ address, namespace: 'default' });
+  try {
+    await stack.waitFor(
+      'the render to be running',
+      async () => {
+        const described = await client.workflow.getHandle(`receipt-${transactionId}`).describe();
+        const pending = described.raw.pendingActivities ?? [];
+        return pending.some((a) => a.state === STARTED) ? true : undefined;
+      },
+      90_000,
+    );
+  } finally {
+    await client.connection.close();
+  }
 }
 
 describe('npm run dev', () => {
@@ -102,23 +122,7 @@ describe('npm run dev', () => {
   it('stops in order on Ctrl-C during a render: the receipt is stored, nothing is left, no WARN', async () => {
     if (!dev.process.pid) throw new Error('no dev process');
     const slow = await transfer('5.00');
-    const client = await connectTemporalClient({
-      address: `127.0.0.1:${dev.ports.temporal}`,
-      namespace: 'default',
-    });
-    try {
-      await dev.waitFor(
-        'the render to be running',
-        async () => {
-          const described = await client.workflow.getHandle(`receipt-${slow}`).describe();
-          const pending = described.raw.pendingActivities ?? [];
-          return pending.some((a) => a.state === STARTED) ? true : undefined;
-        },
-        60_000,
-      );
-    } finally {
-      await client.connection.close();
-    }
+    await renderRunning(dev, slow);
     const started = descendants(dev.process.pid);
     const names = [...started.values()].join('\n');
     for (const part of ['postgres', 'temporal', 'src/server.ts', 'src/worker.ts', 'chrom'])
@@ -154,6 +158,38 @@ describe('npm run dev', () => {
     } finally {
       await pool.end();
       await pg.stop();
+    }
+  });
+
+  it('stops at once on a second Ctrl-C, even with a render that would hold the worker for minutes', async () => {
+    // A second run on the same data folder, with renders held far longer than an orderly stop would wait.
+    const again = await DevStack.start({ RECEIPT_RENDER_DELAY_MS: '300000' }, dev);
+    try {
+      await again.waitForBanner();
+      if (!again.process.pid) throw new Error('no dev process');
+      await renderRunning(again, await transfer('1.00', again));
+      const started = descendants(again.process.pid);
+      again.interrupt();
+      await again.waitFor(
+        'the orderly stop',
+        async () => (again.output.includes('[dev] stopping:') ? true : undefined),
+        30_000,
+      );
+      await new Promise((r) => setTimeout(r, 1500)); // a person pressing again, not a relayed copy
+      again.interrupt();
+      await again.waitForExit();
+      expect(again.output).toContain('[dev] stopping now');
+      expect(again.output).toContain('SIGTERM again: exiting without waiting');
+      await again.waitFor(
+        'its processes to go',
+        async () => (alive(started.keys()).length === 0 ? true : undefined),
+        20_000,
+        false,
+      );
+      expect(alive(started.keys()).map((pid) => started.get(pid))).toEqual([]);
+      for (const [what, port] of Object.entries(again.ports)) expect(await isFree(port), what).toBe(true);
+    } finally {
+      if (!again.exited && again.process.pid) process.kill(-again.process.pid, 'SIGKILL');
     }
   });
 });
