@@ -8,9 +8,13 @@ set -euo pipefail
 check=0
 [[ "${1:-}" == "--check" ]] && check=1
 started=$SECONDS
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# apt's screens of output go to a file; the terminal gets one line saying what happens and where to look.
+install_log="$root/.tools/ensure-chromium.log"
 PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-wqy-zenhei)
 
 log() { echo "ensure-chromium: $*" >&2; }
+show_log_tail() { log "last lines of $install_log:"; tail -n 15 "$install_log" >&2 || true; }
 
 fonts_present() {
   [[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf && -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]]
@@ -45,13 +49,15 @@ else
     log "or set CHROMIUM_PATH to a Chromium/Chrome binary (and install poppler-utils for pdftotext)."
     exit 1
   fi
-  log "installing ${PACKAGES[*]} with apt-get"
-  if ! apt_install; then
+  mkdir -p "$(dirname "$install_log")"
+  log "installing ${PACKAGES[*]} with apt-get, once (a minute or two; output in ${install_log#"$root"/})"
+  if ! apt_install >>"$install_log" 2>&1; then
     log "apt-get failed; retrying once in 10 s"
     sleep 10
-    apt_install
+    apt_install >>"$install_log" 2>&1 || { show_log_tail; exit 1; }
   fi
-  have_all || { log "install finished but something is still missing"; exit 1; }
+  have_all || { show_log_tail; log "install finished but something is still missing"; exit 1; }
+  log "installed in $((SECONDS - started)) s"
   browser=/usr/bin/chromium
 fi
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Usage: node scripts/with-tools.mjs <cmd> [args...]
+//        node scripts/with-tools.mjs temporal [args...]   (`npm run temporal -- workflow list ...`)
 // Runs a command with everything the project needs outside npm: fresh node_modules, Chromium (Puppeteer must
 // not download its own here) and the Temporal CLI (the local server). `npm test` and `npm run dev` go
 // through this, so a fresh clone needs no manual setup. WALLET_SKIP_TOOLS=1 skips the tool checks.
+// `temporal` runs the project's Temporal CLI (installed into .tools/ if missing) against TEMPORAL_ADDRESS,
+// by default the dev server of `npm run dev` (127.0.0.1:TEMPORAL_PORT).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -10,7 +13,8 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const [cmd, ...args] = process.argv.slice(2);
+let [cmd, ...args] = process.argv.slice(2);
+const temporalCli = cmd === 'temporal';
 if (!cmd) {
   console.error('usage: node scripts/with-tools.mjs <cmd> [args...]');
   process.exit(2);
@@ -25,14 +29,22 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
 
-const env = { ...process.env };
+// ENSURE_QUIET: the scripts speak only when they install something or fail.
+const env = { ...process.env, ENSURE_QUIET: '1' };
 // (b) Idempotent and quick when the tools are present; they install them otherwise.
-if (env.WALLET_SKIP_TOOLS !== '1') {
+if (env.WALLET_SKIP_TOOLS !== '1' || temporalCli) {
   const script = (name) => join(root, 'scripts', name);
   try {
-    execFileSync('bash', [script('ensure-chromium.sh')], { cwd: root, stdio: 'inherit' });
+    // Its stdout is a summary line for CI; progress and errors come on stderr.
+    if (!temporalCli)
+      execFileSync('bash', [script('ensure-chromium.sh')], {
+        cwd: root,
+        env,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
     // The temporal path is the last stdout line; its progress messages go to stderr.
     const out = execFileSync('bash', [script('ensure-temporal.sh')], {
+      env,
       cwd: root,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -42,7 +54,13 @@ if (env.WALLET_SKIP_TOOLS !== '1') {
     console.error(`with-tools: a required tool is missing (see above): ${err.message}`);
     process.exit(1);
   }
-  env.CHROMIUM_PATH ||= '/usr/bin/chromium';
+  if (!temporalCli) env.CHROMIUM_PATH ||= '/usr/bin/chromium';
+}
+delete env.ENSURE_QUIET;
+if (temporalCli) {
+  cmd = env.TEMPORAL_CLI_PATH;
+  // The CLI's own default is localhost:7233, which may resolve to ::1 where the dev server does not listen.
+  env.TEMPORAL_ADDRESS ||= `127.0.0.1:${env.TEMPORAL_PORT || 7233}`;
 }
 
 // (c) Like `npx --no-install`: binaries come from node_modules/.bin only, never from a download.

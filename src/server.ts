@@ -42,7 +42,12 @@ pool.on('error', (error) =>
 );
 await warmUpPasswords(); // the dummy hash for unknown users, made before the first login needs it
 await app.listen({ host: config.host, port: config.port });
-app.log.info({ embeddedDatabase: db.embedded, temporal: config.temporalAddress }, 'wallet API ready');
+// Where the database is, not whether this process started it (`npm run dev` starts it for the API).
+const { host: databaseHost, pathname: databaseName } = new URL(db.url);
+app.log.info(
+  { database: `${databaseHost}${databaseName}`, temporal: config.temporalAddress },
+  'wallet API ready',
+);
 
 let stopping = false;
 async function shutdown(signal: string) {

@@ -18,6 +18,17 @@ const RULES: Record<string, string> = {
   status: 'status must be one of open, captured, released, expired',
 };
 
+// Ajv's own message for a pattern quotes the whole regular expression: a client needs the rule in words.
+const PATTERN_WORDS: Record<string, string> = {
+  amount: `must be a string of digits with at most two decimals, greater than 0 and at most ${MAX_AMOUNT}`,
+  'idempotency-key': 'must be 1 to 255 printable ASCII characters',
+};
+
+function detailMessage(error: FastifySchemaValidationError, field: string): string {
+  if (error.keyword === 'pattern') return PATTERN_WORDS[field] ?? 'is not in the expected format';
+  return error.message ?? 'is not valid';
+}
+
 const shown = (name: string) => JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}...` : name);
 
 /** The 400 for a failed schema check: one sentence for the first problem, the raw findings in details. */
@@ -25,7 +36,7 @@ export function fromValidation(errors: FastifySchemaValidationError[], location 
   const details = errors.map((e) => {
     const params = e.params as { missingProperty?: string; additionalProperty?: string };
     const field = params.missingProperty ?? params.additionalProperty ?? e.instancePath.replace(/^\//, '');
-    return { location, field, message: e.message ?? 'is not valid' };
+    return { location, field, message: detailMessage(e, field) };
   });
   const first = errors[0];
   const field = details[0]?.field ?? '';

@@ -21,7 +21,7 @@ export function banner(opts: {
     `  curl -s -u ${auth} -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' \\`,
     `    -d '{"receiver_id": ${opts.bobId}, "amount": "25.00"}' ${opts.apiUrl}/api/wallet/transfer/`,
     'Download its receipt (use the transaction_id printed by the transfer):',
-    `  curl -s -u ${auth} -o receipt.pdf -w '%{http_code}\\n' ${opts.apiUrl}/api/wallet/transactions/<transaction_id>/receipt`,
+    `  curl -s -u ${auth} -o /tmp/receipt.pdf -w '%{http_code}\\n' ${opts.apiUrl}/api/wallet/transactions/<transaction_id>/receipt`,
     '',
     'Ctrl-C stops everything started here.',
     '',

@@ -7,37 +7,65 @@ export interface Child {
   name: string;
   process: ChildProcess;
   exited: Promise<number | null>;
+  /** SIGTERM, then SIGKILL if it has not exited within its grace time. */
   stop(): Promise<void>;
+  /** A second SIGTERM: our processes take it as "exit now, without draining" (they free their Chromium). */
+  hurry(): void;
 }
 
 const STOP_GRACE_MS = 15_000;
 
-/** onLine receives each output line; by default lines are printed with the child's name in front. */
+/** onLine receives each output line; by default lines are printed with the child's name in front.
+ *  stopGraceMs: how long stop() waits for a graceful exit (a draining worker needs longer than the API). */
 export function startChild(
   name: string,
   script: string,
   env: NodeJS.ProcessEnv,
   onLine: (line: string) => void = (line) => console.log(`[${name}] ${line}`),
+  stopGraceMs = STOP_GRACE_MS,
 ): Child {
   // `node --import tsx` rather than the tsx CLI: no wrapper process between us and the signals.
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream }).on('line', onLine);
-  }
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const outputEnded = [child.stdout, child.stderr].map((stream) => {
+    if (!stream) return Promise.resolve();
+    const lines = createInterface({ input: stream }).on('line', onLine);
+    return new Promise<void>((resolve) => lines.once('close', resolve));
+  });
+  // 'exit' can come before the last lines are read: wait for them (briefly: a grandchild that inherited
+  // the pipe could hold it open).
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      const drained = Promise.all(outputEnded);
+      void Promise.race([drained, new Promise((r) => setTimeout(r, 1000))]).then(() => resolve(code));
+    }),
+  );
+  const running = () => child.exitCode === null && child.signalCode === null;
+  let terms = 0;
+  const term = () => {
+    if (!running()) return;
+    terms++;
+    child.kill('SIGTERM');
+  };
   return {
     name,
     process: child,
     exited,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      if (!running()) return;
+      term();
+      const timer = setTimeout(() => child.kill('SIGKILL'), stopGraceMs);
       await exited;
       clearTimeout(timer);
+    },
+    hurry() {
+      // Not asked to stop yet: ask, then ask again once its handler is in place (signals do not queue).
+      if (terms === 0) {
+        term();
+        setTimeout(term, 300).unref();
+      } else term();
     },
   };
 }

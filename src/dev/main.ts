@@ -1,6 +1,7 @@
 // `npm run dev`: the whole system on this machine, on its embedded defaults, starting only what is missing:
 // PostgreSQL (unless DATABASE_URL), migrations, a Temporal dev server with its Web UI (unless
-// TEMPORAL_ADDRESS), the worker with its dispatcher, the API, and the demo users. Ctrl-C stops all of it.
+// TEMPORAL_ADDRESS), the worker with its dispatcher, the API, and the demo users. src/dev/terminal.ts starts
+// it in a session of its own and relays Ctrl-C as stop requests over IPC; it stops in dependency order.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config.js';
@@ -12,29 +13,62 @@ import { startTemporalDevServer } from '../temporal/dev-server.js';
 import { banner } from './banner.js';
 import { type Child, startChild, waitForHttp } from './children.js';
 import { ensureDemoUsers } from './demo-users.js';
+import { apiLines, type LineFormatter, workerLines } from './log-lines.js';
 import { assertPortsFree, type PortNeed } from './ports.js';
+import type { StopRequest } from './presses.js';
 
 const log = (line: string) => console.log(`[dev] ${line}`);
-const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
+// Each part with how to stop it in order, and how to stop it now (a second Ctrl-C).
+const parts: Array<{ name: string; stop: () => Promise<void>; hurry: () => void }> = [];
 let stopping = false;
+let hurried = false;
+// The worker's running renders get Temporal's 30 s shutdown grace, and a little more to close Chromium.
+const WORKER_STOP_GRACE_MS = 40_000;
 
 async function shutdown(code: number): Promise<void> {
-  // One Ctrl-C reaches every process of the group, and npm and tsx relay it once more: the repeats must not
-  // cut the orderly stop short.
   if (stopping) return;
   stopping = true;
-  log('stopping...');
-  for (const { name, stop } of stops.reverse()) {
+  log(
+    'stopping: API, worker (running receipts finish first), Temporal, PostgreSQL; Ctrl-C again to stop now',
+  );
+  // Reverse start order is dependency order: nothing stops while something still running needs it.
+  for (const { name, stop } of parts.reverse()) {
     await stop().catch((e) => log(`${name} did not stop cleanly: ${e}`));
   }
   log('stopped');
   process.exit(code);
 }
+
+function stopNow(): void {
+  if (hurried) return;
+  hurried = true;
+  log('stopping now');
+  for (const part of parts) part.hurry();
+  void shutdown(1);
+}
+
+function onStopRequest(request: StopRequest) {
+  if (request === 'now') stopNow();
+  else void shutdown(0);
+}
+process.on('message', (message: { stop?: StopRequest }) => {
+  if (message?.stop) onStopRequest(message.stop);
+});
+process.on('disconnect', () => void shutdown(0)); // the terminal side is gone
+// Run on its own (without terminal.ts), a signal asks for the orderly stop; repeats change nothing.
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
+/** Prints a child's lines in their short form, with its name in front. */
+function printer(name: string, format: LineFormatter) {
+  return (line: string) => {
+    const shown = format(line);
+    if (shown !== undefined) console.log(`[${name}] ${shown}`);
+  };
+}
+
 function watch(child: Child) {
-  stops.push({ name: child.name, stop: child.stop });
+  parts.push({ name: child.name, stop: child.stop, hurry: child.hurry });
   void child.exited.then((code) => {
     if (!stopping) {
       log(`${child.name} exited unexpectedly (code ${code}); stopping everything`);
@@ -67,10 +101,11 @@ async function main() {
   await mkdir(config.dataDir, { recursive: true });
 
   const db = await openDatabase(config);
-  stops.push({ name: 'PostgreSQL', stop: db.stop });
+  parts.push({ name: 'PostgreSQL', stop: db.stop, hurry: () => undefined }); // its stop is fast already
   log(db.embedded ? `embedded PostgreSQL on 127.0.0.1:${config.embeddedPgPort}` : 'using DATABASE_URL');
   const applied = await migrate(db.url);
   if (applied.length) log(`migrations applied: ${applied.join(', ')}`);
+  if (stopping) return; // Ctrl-C during the start: start nothing more
 
   let temporalAddress = externalTemporal ?? '';
   let temporalUiUrl: string | undefined;
@@ -81,7 +116,7 @@ async function main() {
       uiPort: temporalUiPort,
       dbFile: path.resolve(config.dataDir, 'temporal.db'),
     });
-    stops.push({ name: 'Temporal', stop: server.stop });
+    parts.push({ name: 'Temporal', stop: server.stop, hurry: () => server.process.kill('SIGKILL') });
     temporalAddress = server.address;
     temporalUiUrl = server.uiUrl;
     log(`Temporal dev server on ${temporalAddress}`);
@@ -89,18 +124,27 @@ async function main() {
 
   const pool = createPool({ url: db.url, max: 2 });
   const users = await ensureDemoUsers(pool).finally(() => pool.end());
+  if (stopping) return;
 
   const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporalAddress };
-  const worker = startChild('worker', 'src/worker.ts', env);
+  const workerOutput = printer('worker', workerLines(config.logLevel));
+  const worker = startChild('worker', 'src/worker.ts', env, workerOutput, WORKER_STOP_GRACE_MS);
   watch(worker);
-  const api = startChild('api', 'src/server.ts', { ...env, HOST: '127.0.0.1', PORT: String(config.port) });
+  const api = startChild(
+    'api',
+    'src/server.ts',
+    { ...env, HOST: '127.0.0.1', PORT: String(config.port) },
+    printer('api', apiLines(config.logLevel)),
+  );
   watch(api);
   const apiUrl = `http://127.0.0.1:${config.port}`;
   await waitForHttp(`${apiUrl}/health`, api);
+  if (stopping) return;
   console.log(banner({ apiUrl, temporalUiUrl, temporalAddress, bobId: users.get('bob') ?? 2 }));
 }
 
 main().catch(async (error) => {
+  if (stopping) return; // a part that was starting when Ctrl-C came
   console.error(`[dev] ${error instanceof ConfigError ? 'configuration: ' : ''}${error?.message ?? error}`);
   await shutdown(1);
 });

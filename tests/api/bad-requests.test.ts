@@ -207,6 +207,39 @@ describe('bad requests', () => {
   });
 });
 
+describe('validation details', () => {
+  const post = (payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url: T, headers: { authorization: sender.auth, ...headers }, payload });
+
+  it('states the amount rule in words, not as the schema pattern', async () => {
+    const res = await post({ receiver_id: receiver.id, amount: '1.001' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().details).toEqual([
+      {
+        location: 'body',
+        field: 'amount',
+        message:
+          'must be a string of digits with at most two decimals, greater than 0 and at most 1000000000000.00',
+      },
+    ]);
+  });
+
+  it('states the Idempotency-Key rule in words', async () => {
+    const res = await post(ok(), { 'idempotency-key': 'k'.repeat(256) });
+    expect(res.statusCode).toBe(400);
+    const [detail] = res.json().details;
+    expect(detail.field).toBe('idempotency-key');
+    expect(detail.message).toBe('must be 1 to 255 printable ASCII characters');
+  });
+
+  it('never quotes a regular expression', async () => {
+    for (const amount of ['0', '1e3', ' 1', '01']) {
+      const res = await post({ receiver_id: receiver.id, amount });
+      expect(res.body, amount).not.toMatch(/pattern|\^|\(\?!|\[0-9\]/);
+    }
+  });
+});
+
 function oracle(text: string): boolean {
   const [whole, fraction, ...more] = text.split('.');
   if (more.length > 0 || whole === undefined) return false;

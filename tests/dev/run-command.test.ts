@@ -1,141 +1,85 @@
 // The README's run command, as a newcomer runs it, from a clean data folder: it comes up, moves money, makes
-// the PDF, shows the receipt workflow in the Temporal UI, and Ctrl-C leaves no process behind.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+// the PDF, shows the receipt workflow in the Temporal UI, and Ctrl-C in the middle of a (slowed) render stops
+// in order: the render finishes and is stored, nothing is left running, no port stays taken, no WARN; a second
+// Ctrl-C stops at once.
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { temporal as proto } from '@temporalio/proto';
 import puppeteer from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { findFreePort } from '../../src/net/free-port.js';
+import { embeddedServerUrl, startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { createPool } from '../../src/db/pool.js';
+import { isFree } from '../../src/dev/ports.js';
+import { connectTemporalClient } from '../../src/temporal/client.js';
+import { alive, DevStack, descendants } from './dev-stack.js';
 
 vi.setConfig({ testTimeout: 240_000 });
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-let dir: string;
-let dev: ChildProcess;
-let output = '';
-let ports: { api: number; pg: number; temporal: number; ui: number };
+const STARTED = proto.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+// Long enough for the Ctrl-C to land in the middle of a render, short enough to drain in the worker's grace.
+const RENDER_DELAY_MS = 6000;
+let dev: DevStack;
 const alice = `Basic ${Buffer.from('alice:alice-demo-password').toString('base64')}`;
 
-/** Every process below root: npm, the runner, PostgreSQL, Temporal, the API, the worker and its Chromium. */
-function descendants(root: number): Map<number, string> {
-  const out = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' });
-  const rows = out
-    .trim()
-    .split('\n')
-    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
-    .filter((m) => m !== null);
-  const found = new Map<number, string>();
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [, pid, ppid, args] of rows) {
-      if ((Number(ppid) === root || found.has(Number(ppid))) && !found.has(Number(pid))) {
-        found.set(Number(pid), args ?? '');
-        grew = true;
-      }
-    }
-  }
-  return found;
-}
-
-function alive(pids: Iterable<number>): number[] {
-  return [...pids].filter((pid) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (dev.exitCode !== null)
-      throw new Error(
-        `npm run dev exited (${dev.exitCode}) while waiting for ${what}:\n${output.slice(-3000)}`,
-      );
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out waiting for ${what}:\n${output.slice(-3000)}`);
-}
-
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'wallet-dev-'));
-  ports = {
-    api: await findFreePort(),
-    pg: await findFreePort(),
-    temporal: await findFreePort(),
-    ui: await findFreePort(),
-  };
-  // detached: its own process group, so the test can send Ctrl-C to all of it as a terminal would.
-  dev = spawn('npm', ['run', 'dev'], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      DATABASE_URL: '',
-      TEMPORAL_ADDRESS: '',
-      WALLET_DATA_DIR: path.join(dir, 'data'),
-      PORT: String(ports.api),
-      EMBEDDED_PG_PORT: String(ports.pg),
-      TEMPORAL_PORT: String(ports.temporal),
-      TEMPORAL_UI_PORT: String(ports.ui),
-    },
-  });
-  dev.stdout?.on('data', (c) => (output += c));
-  dev.stderr?.on('data', (c) => (output += c));
+  dev = await DevStack.start({ RECEIPT_RENDER_DELAY_MS: String(RENDER_DELAY_MS) });
 });
 
 afterAll(async () => {
-  // Only if a test failed before Ctrl-C: whatever is left of the group goes.
-  if (dev?.pid && dev.exitCode === null && dev.signalCode === null) {
-    try {
-      process.kill(-dev.pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  await rm(dir, { recursive: true, force: true });
+  await dev?.remove();
 });
 
-describe('npm run dev', () => {
-  const api = () => `http://127.0.0.1:${ports.api}`;
+async function transfer(amount: string, stack = dev): Promise<number> {
+  const bobId = Number(/"receiver_id": (\d+)/.exec(stack.output)?.[1]);
+  const response = await fetch(`${stack.apiUrl}/api/wallet/transfer/`, {
+    method: 'POST',
+    headers: { authorization: alice, 'content-type': 'application/json' },
+    body: JSON.stringify({ receiver_id: bobId, amount }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { transaction_id: number }).transaction_id;
+}
 
-  it('brings everything up and prints where it is', async () => {
-    await waitFor(
-      'the banner',
-      async () => (output.includes('The atomic wallet is up.') ? true : undefined),
-      180_000,
+/** Waits until the receipt's render activity is running in the worker. */
+async function renderRunning(stack: DevStack, transactionId: number): Promise<void> {
+  const address = `127.0.0.1:${stack.ports.temporal}`;
+  const client = await connectTemporalClient({ address, namespace: 'default' });
+  try {
+    await stack.waitFor(
+      'the render to be running',
+      async () => {
+        const described = await client.workflow.getHandle(`receipt-${transactionId}`).describe();
+        const pending = described.raw.pendingActivities ?? [];
+        return pending.some((a) => a.state === STARTED) ? true : undefined;
+      },
+      90_000,
     );
-    expect(output).toContain(`${api()}/docs`);
-    expect(output).toContain(`http://127.0.0.1:${ports.ui}`);
-    expect(output).toContain('alice / alice-demo-password');
-    expect(output).toContain('curl -s -u alice:alice-demo-password');
+  } finally {
+    await client.connection.close();
+  }
+}
+
+describe('npm run dev', () => {
+  it('brings everything up and prints where it is', async () => {
+    await dev.waitForBanner();
+    expect(dev.output).toContain(`${dev.apiUrl}/docs`);
+    expect(dev.output).toContain(`http://127.0.0.1:${dev.ports.ui}`);
+    expect(dev.output).toContain('alice / alice-demo-password');
+    expect(dev.output).toContain('curl -s -u alice:alice-demo-password');
   });
 
   let transactionId: number;
   it('moves money and renders the PDF receipt', async () => {
     const balance = await (
-      await fetch(`${api()}/api/wallet/balance/`, { headers: { authorization: alice } })
+      await fetch(`${dev.apiUrl}/api/wallet/balance/`, { headers: { authorization: alice } })
     ).json();
     expect(balance).toMatchObject({ username: 'alice', balance: '1000.00' });
-    const bobId = Number(/"receiver_id": (\d+)/.exec(output)?.[1]);
-    const response = await fetch(`${api()}/api/wallet/transfer/`, {
-      method: 'POST',
-      headers: { authorization: alice, 'content-type': 'application/json' },
-      body: JSON.stringify({ receiver_id: bobId, amount: '25.00' }),
-    });
-    expect(response.status).toBe(201);
-    transactionId = ((await response.json()) as { transaction_id: number }).transaction_id;
-    const pdf = await waitFor(
+    transactionId = await transfer('25.00');
+    const pdf = await dev.waitFor(
       'the PDF',
       async () => {
-        const r = await fetch(`${api()}/api/wallet/transactions/${transactionId}/receipt`, {
+        const r = await fetch(`${dev.apiUrl}/api/wallet/transactions/${transactionId}/receipt`, {
           headers: { authorization: alice },
         });
         return r.status === 200 ? Buffer.from(await r.arrayBuffer()) : undefined;
@@ -143,6 +87,10 @@ describe('npm run dev', () => {
       120_000,
     );
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    // One short line per request, not the API's two JSON lines; the API says where its database is.
+    expect(dev.output).toMatch(/\[api\] 201 POST \/api\/wallet\/transfer\/ \d+ ms/);
+    expect(dev.output).not.toContain('incoming request');
+    expect(dev.output).toContain(`wallet API ready (database=127.0.0.1:${dev.ports.pg}/wallet`);
   });
 
   it('lists the receipt workflow in the Temporal Web UI', async () => {
@@ -154,8 +102,8 @@ describe('npm run dev', () => {
       const page = await browser.newPage();
       await page.setViewport({ width: 1400, height: 900 });
       const query = encodeURIComponent(`TransactionId = ${transactionId}`);
-      const url = `http://127.0.0.1:${ports.ui}/namespaces/default/workflows?query=${query}`;
-      await waitFor(
+      const url = `http://127.0.0.1:${dev.ports.ui}/namespaces/default/workflows?query=${query}`;
+      await dev.waitFor(
         'the workflow in the UI',
         async () => {
           await page.goto(url, { waitUntil: 'networkidle2', timeout: 30_000 });
@@ -171,29 +119,77 @@ describe('npm run dev', () => {
     }
   });
 
-  it('stops everything it started on Ctrl-C', async () => {
-    if (!dev.pid) throw new Error('no dev process');
-    const started = descendants(dev.pid);
+  it('stops in order on Ctrl-C during a render: the receipt is stored, nothing is left, no WARN', async () => {
+    if (!dev.process.pid) throw new Error('no dev process');
+    const slow = await transfer('5.00');
+    await renderRunning(dev, slow);
+    const started = descendants(dev.process.pid);
     const names = [...started.values()].join('\n');
     for (const part of ['postgres', 'temporal', 'src/server.ts', 'src/worker.ts', 'chrom'])
       expect(names).toContain(part);
-    process.kill(-dev.pid, 'SIGINT');
-    await waitFor(
-      'npm run dev to exit',
-      async () => (dev.exitCode !== null || dev.signalCode !== null ? true : undefined),
-      60_000,
-    );
-    await waitFor(
+    const outputBefore = dev.output.length;
+    dev.interrupt();
+    await dev.waitForExit();
+    await dev.waitFor(
       'its processes to go',
       async () => (alive(started.keys()).length === 0 ? true : undefined),
       20_000,
+      false,
     );
     expect(alive(started.keys()).map((pid) => started.get(pid))).toEqual([]);
-    expect(output).toContain('[dev] stopped');
-    const stillListening = await fetch(`${api()}/health`).then(
-      () => true,
-      () => false,
-    );
-    expect(stillListening).toBe(false);
+    const stopOutput = dev.output.slice(outputBefore);
+    expect(stopOutput).toContain('[dev] stopped');
+    expect(stopOutput.split('\n').filter((line) => /\bWARN\b|"level":[4-6]0/.test(line))).toEqual([]);
+    for (const [what, port] of Object.entries(dev.ports)) expect(await isFree(port), what).toBe(true);
+
+    // The render that Ctrl-C interrupted finished and was stored before PostgreSQL stopped.
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(dev.dir, 'data', 'pgdata'),
+      port: dev.ports.pg,
+    });
+    const pool = createPool({ url: embeddedServerUrl(dev.ports.pg, 'wallet'), max: 1 });
+    try {
+      const { rows } = await pool.query(
+        'SELECT status, pdf_size FROM wallet.receipts WHERE transaction_id = $1',
+        [slow],
+      );
+      expect(rows).toEqual([{ status: 'rendered', pdf_size: expect.any(Number) }]);
+      expect(rows[0].pdf_size).toBeGreaterThan(0);
+    } finally {
+      await pool.end();
+      await pg.stop();
+    }
+  });
+
+  it('stops at once on a second Ctrl-C, even with a render that would hold the worker for minutes', async () => {
+    // A second run on the same data folder, with renders held far longer than an orderly stop would wait.
+    const again = await DevStack.start({ RECEIPT_RENDER_DELAY_MS: '300000' }, dev);
+    try {
+      await again.waitForBanner();
+      if (!again.process.pid) throw new Error('no dev process');
+      await renderRunning(again, await transfer('1.00', again));
+      const started = descendants(again.process.pid);
+      again.interrupt();
+      await again.waitFor(
+        'the orderly stop',
+        async () => (again.output.includes('[dev] stopping:') ? true : undefined),
+        30_000,
+      );
+      await new Promise((r) => setTimeout(r, 1500)); // a person pressing again, not a relayed copy
+      again.interrupt();
+      await again.waitForExit();
+      expect(again.output).toContain('[dev] stopping now');
+      expect(again.output).toContain('SIGTERM again: exiting without waiting');
+      await again.waitFor(
+        'its processes to go',
+        async () => (alive(started.keys()).length === 0 ? true : undefined),
+        20_000,
+        false,
+      );
+      expect(alive(started.keys()).map((pid) => started.get(pid))).toEqual([]);
+      for (const [what, port] of Object.entries(again.ports)) expect(await isFree(port), what).toBe(true);
+    } finally {
+      if (!again.exited && again.process.pid) process.kill(-again.process.pid, 'SIGKILL');
+    }
   });
 });

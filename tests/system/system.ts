@@ -108,17 +108,23 @@ export class System {
   }
 
   startWorker() {
-    this.worker = startChild('worker', 'src/worker.ts', this.env(), this.keep('worker'));
+    this.worker = this.spawnWorker('worker');
   }
 
   async startApi() {
-    this.api = startChild(
-      'api',
-      'src/server.ts',
-      { ...this.env(), PORT: String(this.apiPort) },
-      this.keep('api'),
-    );
-    await waitForHttp(`${this.apiUrl}/health`, this.api);
+    this.api = await this.spawnApi('api', this.apiPort);
+  }
+
+  /** Another worker process on the same database and Temporal (a replica); the caller stops it. */
+  spawnWorker(name: string): Child {
+    return startChild(name, 'src/worker.ts', this.env(), this.keep(name));
+  }
+
+  /** Another API process on the same database and Temporal, on its own port; the caller stops it. */
+  async spawnApi(name: string, port: number): Promise<Child> {
+    const api = startChild(name, 'src/server.ts', { ...this.env(), PORT: String(port) }, this.keep(name));
+    await waitForHttp(`http://127.0.0.1:${port}/health`, api);
+    return api;
   }
 
   /** SIGKILL: no graceful anything, as when a machine or the OOM killer takes a process. */
