@@ -8,7 +8,7 @@ set -euo pipefail
 check=0
 [[ "${1:-}" == "--check" ]] && check=1
 started=$SECONDS
-PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-wqy-zenhei)
+PACKAGES=(chromium poppler-utils qpdf fonts-dejavu-core fonts-wqy-zenhei)
 
 log() { echo "ensure-chromium: $*" >&2; }
 
@@ -16,7 +16,7 @@ fonts_present() {
   [[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf && -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]]
 }
 
-have_all() { [[ -x /usr/bin/chromium ]] && command -v pdftotext >/dev/null && fonts_present; }
+have_all() { [[ -x /usr/bin/chromium ]] && command -v pdftotext >/dev/null && command -v qpdf >/dev/null && fonts_present; }
 
 apt_install() {
   # The lock timeout covers another apt run in progress; the one retry covers a transient mirror failure.

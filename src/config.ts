@@ -17,6 +17,8 @@ export interface Config {
   chromiumPath: string | undefined;
   receiptPages: number;
   receiptSweepMs: number;
+  receiptCoalesceMs: number;
+  receiptBatchMax: number;
 }
 
 export class ConfigError extends Error {}
@@ -83,5 +85,8 @@ export function loadConfig(env: Env = process.env): Config {
     chromiumPath: env.CHROMIUM_PATH || undefined,
     receiptPages: integer(env, 'RECEIPT_PAGES', Math.min(os.availableParallelism(), 8), 1, 32),
     receiptSweepMs: integer(env, 'RECEIPT_SWEEP_MS', 5000, 100, 3_600_000),
+    // How long an idle renderer waits for more receipts to share a print, and how many one print may carry.
+    receiptCoalesceMs: integer(env, 'RECEIPT_COALESCE_MS', 10, 0, 1000),
+    receiptBatchMax: integer(env, 'RECEIPT_BATCH_MAX', 50, 1, 200),
   };
 }

@@ -22,7 +22,8 @@ export type ReceiptWorkerConfig = Pick<
   | 'chromiumPath'
   | 'receiptPages'
   | 'receiptSweepMs'
->;
+> &
+  Partial<Pick<Config, 'receiptCoalesceMs' | 'receiptBatchMax'>>;
 
 export interface ReceiptWorkerOptions {
   config: ReceiptWorkerConfig;
@@ -36,6 +37,8 @@ export interface ReceiptWorkerOptions {
   maxInFlight?: number;
   /** TEST ONLY: see RendererOptions.renderDelayMs. */
   renderDelayMs?: number;
+  /** TEST ONLY: see RendererOptions.failRender. */
+  failRender?: (transactionId: number) => boolean;
   log?: Logger;
 }
 
@@ -55,7 +58,10 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
   const renderer = createReceiptRenderer({
     executablePath: resolveChromiumPath(config.chromiumPath),
     pages: config.receiptPages,
+    coalesceMs: config.receiptCoalesceMs,
+    batchMax: config.receiptBatchMax,
     renderDelayMs: opts.renderDelayMs,
+    failRender: opts.failRender,
     log: (m) => log.info(m),
   });
   // Activities plus the dispatcher's claims: a connection per concurrent activity and a few spare.
@@ -90,24 +96,26 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
           log,
         });
   const activities = createActivities({ pool, renderer });
+  const done = <T>(stored: T): T => {
+    dispatcher?.receiptDone();
+    return stored;
+  };
   const supervisor = superviseWorker(
     config,
     {
       ...activities,
       // A finished receipt frees a place in the dispatcher's window: refill it now, not at the next sweep.
-      async renderAndStoreReceipt(doc) {
-        const stored = await activities.renderAndStoreReceipt(doc);
-        dispatcher?.receiptDone();
-        return stored;
-      },
+      printReceipt: (id) => activities.printReceipt(id).then(done),
+      printReceiptAlone: (id) => activities.printReceiptAlone(id).then(done),
+      renderAndStoreReceipt: (doc) => activities.renderAndStoreReceipt(doc).then(done),
     },
-    renderer.size,
+    { pages: renderer.size, batchMax: config.receiptBatchMax ?? 50 },
     log,
   );
   dispatcher?.start();
   log.info(
     `receipt worker started: task queue ${config.receiptTaskQueue} on ${config.temporalAddress}, ` +
-      `${renderer.size} Chromium pages${dispatcher ? ', dispatcher on' : ''}`,
+      `${renderer.size} Chromium pages, up to ${config.receiptBatchMax ?? 50} receipts a print${dispatcher ? ', dispatcher on' : ''}`,
   );
 
   let stopping: Promise<void> | undefined;
