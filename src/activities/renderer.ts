@@ -202,6 +202,10 @@ class ChromiumReceiptRenderer implements ReceiptRenderer {
       printBackground: true,
       margin: { top: '18mm', bottom: '18mm', left: '16mm', right: '16mm' },
       timeout: this.timeoutMs,
+      // No structure tree for accessibility and no outline: they cost Chromium CPU per page, and a receipt is
+      // read as text (pdftotext) or viewed, never navigated.
+      tagged: false,
+      outline: false,
     });
     return Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength); // a view, not a copy
   }
