@@ -11,11 +11,12 @@
 //      every receipt of the run (>= 1,000), and whether it grew from the early to the late receipts.
 // Writes the figures to bench/README.md under "## Receipts". BENCH_SEED replays the transfer pattern;
 // BENCH_TPS_SECONDS (per round), BENCH_RAW_RENDERS, BENCH_BURST and BENCH_MIN_RECEIPTS shrink it for a smoke
-// run; BENCH_SPLIT=1 adds the rounds and the burst again on split cores (about two minutes more).
+// run; BENCH_WORKER_LOG=<file> keeps the worker's whole output; BENCH_SPLIT=1 adds the rounds and the burst again on split cores (about two minutes more).
 // The Temporal dev server runs at the worker's niceness (BENCH_TEMPORAL_NICE overrides it): it stands in for
 // a Temporal cluster on machines of its own, so on this shared machine it yields to the ledger as the worker
 // does.
 import { execFile, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -186,6 +187,7 @@ async function main(): Promise<void> {
   const exited = new Promise<number | null>((resolve) => worker.once('close', resolve));
   const onOutput = (chunk: Buffer) => {
     output += chunk.toString();
+    if (process.env.BENCH_WORKER_LOG) appendFileSync(process.env.BENCH_WORKER_LOG, chunk);
     for (const line of chunk.toString().split('\n'))
       if (/ (WARN|ERROR) /.test(line)) console.log(`  worker: ${line}`);
   };
