@@ -3,8 +3,10 @@
 //   prints it together with the receipts that arrive with it, stores it. Loads and stores of receipts that
 //   travel together are batched into one statement each. The PDF bytes never travel through Temporal:
 //   the result holds only the size, SHA-256 and whether this call stored it.
-// - printReceiptAlone: the same as an ordinary activity, printed in a print of its own; the workflow falls
-//   back to it when printReceipt failed, so retries, their count and the last error show in the Temporal UI.
+// - printReceiptAlone: the same as an ordinary activity; the workflow falls back to it when printReceipt
+//   failed, so retries, their count and the last error show in the Temporal UI. Its first attempt still
+//   shares prints (a fallback after an overload should not cost a print per receipt; a receipt that breaks a
+//   shared print is bisected down to a print of its own anyway); every later attempt prints alone.
 // - loadReceiptDocument + renderAndStoreReceipt: the steps of the first workflow version, kept so that
 //   receipts started before it changed still complete (see workflows/receipt.ts).
 // Storing is idempotent (first PDF wins): a retry after a crash between storing and completing cannot make a
@@ -75,14 +77,18 @@ export function createActivities({ pool, renderer }: { pool: Queryable; renderer
 
   async function print(transactionId: number, alone: boolean): Promise<StoredReceipt> {
     const doc = await documents.call(transactionId);
-    const pdf = await renderer.render(doc, { signal: Context.current().cancellationSignal, alone });
+    const signal = Context.current().cancellationSignal;
+    const pdf = await renderer.render(doc, { signal, alone });
+    // Timed out or cancelled while printing: the workflow has moved on (to the fallback), which must be the
+    // one that stores and reports storedNow.
+    signal.throwIfAborted();
     return stores.call({ transactionId, pdf });
   }
 
   return {
     printReceipt: (transactionId: number) => print(transactionId, false),
 
-    printReceiptAlone: (transactionId: number) => print(transactionId, true),
+    printReceiptAlone: (transactionId: number) => print(transactionId, Context.current().info.attempt > 1),
 
     loadReceiptDocument: (transactionId: number): Promise<ReceiptDocument> => documents.call(transactionId),
 

@@ -105,11 +105,14 @@ it('produces every receipt exactly once after the worker is killed mid-render', 
       `receipt-${id}`,
     ).toEqual(['COMPLETED']);
   }
-  // The receipts that were printing when the worker died needed their workflow task again (it timed out);
-  // their result shows the PDF was stored by that second run, once.
+  // The receipts that were printing when the worker died were printed again: by their workflow task run
+  // again after it timed out (killed in the local activity), or by a later attempt of the fallback activity
+  // (killed after the local activity's 5 s bound had sent them there). Their result shows one store.
   for (const id of inFlight) {
     const history = await events(id);
-    expect(history.filter((e) => e.workflowTaskTimedOutEventAttributes).length).toBeGreaterThanOrEqual(1);
+    const taskTimedOut = history.some((e) => e.workflowTaskTimedOutEventAttributes);
+    const attempts = history.flatMap((e) => e.activityTaskStartedEventAttributes?.attempt ?? []);
+    expect(taskTimedOut || Math.max(0, ...attempts) >= 2, `receipt-${id} was printed again`).toBe(true);
     const result = await client.workflow.getHandle(receiptWorkflowId(id)).result();
     expect(result).toMatchObject({ transactionId: id, storedNow: true });
   }
@@ -126,7 +129,7 @@ it('produces every receipt exactly once after the worker is killed mid-render', 
 it('drains a render in flight on SIGTERM before it exits', async () => {
   const carol = await fundedUser(db.admin, 'carol', '10.00');
   const dave = await fundedUser(db.admin, 'dave');
-  const worker = spawnWorker(workerEnv(4_000));
+  const worker = spawnWorker(workerEnv(2_000)); // within the local activity's 5 s bound
   workers.push(worker);
   await worker.ready;
   const { rows } = await db.admin.query('SELECT * FROM wallet.transfer($1, $2, 9.99)', [carol, dave]);

@@ -49,6 +49,16 @@ describe('receiptWorkflow replay', () => {
     ]);
   });
 
+  it('shows the current version completing a receipt in one workflow task, with no activity', async () => {
+    const transfer = (await fixtures()).find((f) => f.workflowId === 'transfer-rendered');
+    if (!transfer) throw new Error('no transfer-rendered fixture');
+    const events = (transfer.history as { events: Record<string, unknown>[] }).events;
+    const present = (key: string) => events.filter((e) => e[key] !== undefined && e[key] !== null);
+    expect(present('workflowTaskCompletedEventAttributes')).toHaveLength(1);
+    expect(present('activityTaskScheduledEventAttributes')).toHaveLength(0);
+    expect(present('workflowExecutionCompletedEventAttributes')).toHaveLength(1);
+  });
+
   it('replays every recorded history without a determinism error', async () => {
     const results = await replay(WORKFLOWS_PATH);
     expect(results).toHaveLength(6);
