@@ -1,4 +1,7 @@
-// Receipt PDFs from one Chromium per worker process and a small pool of warm pages.
+// Receipt PDFs from one Chromium per worker process and a small pool of warm pages. render() goes through
+// the coalescer (coalescer.ts): receipts arriving together are printed as consecutive A4 pages of one
+// page.pdf() and split by qpdf (split-pdf.ts); a print that does not come out as one page per receipt is
+// printed again in smaller batches.
 // - Launching a browser costs ~0.4 s and a fresh page ~0.2 s; a reused page prints in a fraction of that.
 // - If Chromium dies (crash, OOM kill), the 'disconnected' event drops its pages, renders in flight fail
 //   with RendererUnavailableError (retryable: the activity is retried with backoff) and a new browser is
