@@ -13,7 +13,7 @@ RUN npm run build
 FROM node:22-bookworm-slim
 # Chromium for the receipts, and fonts that cover Latin and CJK names.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends chromium fonts-dejavu-core fonts-wqy-zenhei ca-certificates \
+ && apt-get install -y --no-install-recommends chromium qpdf fonts-dejavu-core fonts-wqy-zenhei ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 ENV PUPPETEER_SKIP_DOWNLOAD=true CHROMIUM_PATH=/usr/bin/chromium NODE_ENV=production
 WORKDIR /app

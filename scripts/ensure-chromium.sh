@@ -11,7 +11,7 @@ started=$SECONDS
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # apt's screens of output go to a file; the terminal gets one line saying what happens and where to look.
 install_log="$root/.tools/ensure-chromium.log"
-PACKAGES=(chromium poppler-utils fonts-dejavu-core fonts-wqy-zenhei)
+PACKAGES=(chromium poppler-utils qpdf fonts-dejavu-core fonts-wqy-zenhei)
 
 log() { echo "ensure-chromium: $*" >&2; }
 show_log_tail() { log "last lines of $install_log:"; tail -n 15 "$install_log" >&2 || true; }
@@ -20,7 +20,7 @@ fonts_present() {
   [[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf && -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]]
 }
 
-have_all() { [[ -x /usr/bin/chromium ]] && command -v pdftotext >/dev/null && fonts_present; }
+have_all() { [[ -x /usr/bin/chromium ]] && command -v pdftotext >/dev/null && command -v qpdf >/dev/null && fonts_present; }
 
 apt_install() {
   # The lock timeout covers another apt run in progress; the one retry covers a transient mirror failure.

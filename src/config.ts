@@ -31,6 +31,8 @@ export interface Config {
   receiptWorkerNice: number;
   receiptRenderDelayMs: number;
   receiptMaxPerSecond: number; // 0: no cap
+  receiptCoalesceMs: number;
+  receiptBatchMax: number;
 }
 
 export class ConfigError extends Error {}
@@ -119,5 +121,8 @@ export function loadConfig(env: Env = process.env, kind: ProcessKind = 'api'): C
     receiptMaxPerSecond: integer(env, 'RECEIPT_MAX_PER_SECOND', 0, 0, 100_000),
     receiptWorkerNice: integer(env, 'RECEIPT_WORKER_NICE', 10, 0, 19),
     receiptRenderDelayMs: integer(env, 'RECEIPT_RENDER_DELAY_MS', 0, 0, 600_000),
+    // How long an idle renderer waits for more receipts to share a print, and how many one print may carry.
+    receiptCoalesceMs: integer(env, 'RECEIPT_COALESCE_MS', 10, 0, 1000),
+    receiptBatchMax: integer(env, 'RECEIPT_BATCH_MAX', 50, 1, 200),
   };
 }

@@ -138,3 +138,14 @@ export function treeCpuMs(root: number, group: (role: string) => string): Map<st
   }
   return out;
 }
+
+/** CPU ms of a process's children that exited and were waited for (cutime + cstime): the worker's qpdf runs. */
+export function childrenCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}

@@ -1,18 +1,22 @@
 // `npm run bench:receipts`: the receipt pipeline end to end, in one run.
 //   1. The renderer's raw rate: warm Chromium pages, no Temporal, no database.
 //   2. The worker (`node --import tsx src/worker.ts`, its own process tree) with a Temporal dev server and a
-//      fresh database: 200 transfers in a burst, then the time until every PDF is stored: receipts/s, and
-//      p50/p95 from commit to stored PDF. Pipeline rate / raw rate is the ratio (target >= 80%).
+//      fresh database: 1,000 transfers in a burst, then the time until every PDF is stored: receipts/s, CPU
+//      per receipt per process, and p50/p95/p99 from commit to stored PDF, against the raw rate.
+//   2b. Steady load: 50 transfers/s for 60 s (BENCH_STEADY_RATE, BENCH_STEADY_SECONDS): commit to stored PDF
+//      p50/p95/p99, the largest backlog seen, and how long the backlog takes to reach 0 after the load stops.
 //   3. Transfer TPS (bench/receipts/tps.ts) with the worker and dispatcher running, busy with a backlog,
 //      vs frozen (SIGSTOP of its whole tree), in alternating rounds (target >= 90%).
 //   4. The worker's resident memory, Chromium included (sum over its process tree from /proc), sampled over
 //      every receipt of the run (>= 1,000), and whether it grew from the early to the late receipts.
 // Writes the figures to bench/README.md under "## Receipts". BENCH_SEED replays the transfer pattern;
-// BENCH_TPS_SECONDS (per round), BENCH_RAW_RENDERS and BENCH_MIN_RECEIPTS shrink it for a smoke run.
+// BENCH_TPS_SECONDS (per round), BENCH_RAW_RENDERS, BENCH_BURST and BENCH_MIN_RECEIPTS shrink it for a smoke
+// run; BENCH_WORKER_LOG=<file> keeps the worker's whole output; BENCH_SPLIT=1 adds the rounds and the burst again on split cores (about two minutes more).
 // The Temporal dev server runs at the worker's niceness (BENCH_TEMPORAL_NICE overrides it): it stands in for
 // a Temporal cluster on machines of its own, so on this shared machine it yields to the ledger as the worker
 // does.
 import { execFile, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -21,20 +25,22 @@ import { pagesFor } from '../../src/activities/renderer.js';
 import { loadConfig } from '../../src/config.js';
 import { createPool } from '../../src/db/pool.js';
 import { mulberry32 } from '../../tests/helpers/random.js';
-import { type ProcessMemory, sampleMemory, treeCpuMs, treePids } from './memory.js';
+import { childrenCpuMs, type ProcessMemory, sampleMemory, treeCpuMs, treePids } from './memory.js';
 import { writeReceiptsSection } from './readme.js';
 import { benchDatabase, benchTemporal } from './stack.js';
 import { childNamed, pinProcesses, prepareTransfers, TPS_CLIENTS, transferTps } from './tps.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const USERS = 50;
-const BURST = 200;
+const BURST = Number(process.env.BENCH_BURST ?? 1_000);
+const STEADY_RATE = Number(process.env.BENCH_STEADY_RATE ?? 50);
+const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 60);
 const CONCURRENCY = 4;
 const TPS_ROUNDS = 2; // per side, alternating
 const TPS_SECONDS = Number(process.env.BENCH_TPS_SECONDS ?? 5);
 // Receipts waiting when the TPS rounds start, so that the worker renders throughout its running rounds.
 const TPS_BACKLOG = 800;
-const RAW_RENDERS = Number(process.env.BENCH_RAW_RENDERS ?? 100);
+const RAW_RENDERS = Number(process.env.BENCH_RAW_RENDERS ?? 1_000);
 const MIN_RECEIPTS = Number(process.env.BENCH_MIN_RECEIPTS ?? 1_000);
 const seed = Number(process.env.BENCH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const log = (line: string) => console.log(`[bench:receipts] ${line}`);
@@ -45,7 +51,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The renderer alone, in its own process at the worker's niceness (bench/receipts/raw-renderer.ts); with
  *  cpus, on those CPUs only. */
-function rawRendererRate(pages: number, nice: number, cpus?: string): Promise<number> {
+interface RawRun {
+  rate: number;
+  chromiumPerReceipt: number;
+  nodePerReceipt: number;
+  prints: number;
+  blankPrintMs: number;
+}
+
+function rawRenderer(pages: number, nice: number, cpus?: string): Promise<RawRun> {
   const args = [
     ...(cpus ? ['-c', cpus, process.execPath] : []),
     '--import',
@@ -59,7 +73,7 @@ function rawRendererRate(pages: number, nice: number, cpus?: string): Promise<nu
     execFile(cpus ? 'taskset' : process.execPath, args, { cwd: ROOT }, (error, stdout) => {
       if (error) return reject(error);
       const last = stdout.trim().split('\n').pop() ?? '';
-      resolve((JSON.parse(last) as { rate: number }).rate);
+      resolve(JSON.parse(last) as RawRun);
     });
   });
 }
@@ -109,6 +123,7 @@ function cpuByComponent(workerPid: number, temporalPid: number): Map<string, num
     for (const [k, v] of m) all.set(k, (all.get(k) ?? 0) + v);
   };
   add(treeCpuMs(workerPid, (role) => (role.startsWith('chromium') ? 'Chromium' : 'worker node')));
+  add(new Map([['qpdf', childrenCpuMs(workerPid)]])); // split processes, exited and waited for
   add(treeCpuMs(temporalPid, () => 'Temporal server'));
   // The embedded PostgreSQL runs under this process; with DATABASE_URL it is elsewhere and not counted.
   add(treeCpuMs(process.pid, (role) => (role.startsWith('postgres') ? 'PostgreSQL' : 'other')));
@@ -139,9 +154,12 @@ async function main(): Promise<void> {
 
   // The worker's niceness as `npm run worker` would take it (RECEIPT_WORKER_NICE, default 10).
   const nice = loadConfig(process.env, 'worker').receiptWorkerNice;
-  const rawBefore = await rawRendererRate(pages, nice);
+  const rawRun = await rawRenderer(pages, nice);
+  const rawBefore = rawRun.rate;
   log(
-    `renderer raw rate: ${rawBefore.toFixed(1)} PDFs/s (${RAW_RENDERS} renders, warm pages, no Temporal, nice ${nice})`,
+    `renderer raw rate: ${rawBefore.toFixed(1)} PDFs/s (${RAW_RENDERS} renders in ${rawRun.prints} prints, warm pages, ` +
+      `no Temporal, nice ${nice}); Chromium ${rawRun.chromiumPerReceipt.toFixed(1)} ms, node+qpdf ` +
+      `${rawRun.nodePerReceipt.toFixed(1)} ms CPU per receipt; Chromium floor: ${rawRun.blankPrintMs.toFixed(1)} ms per blank page printed alone`,
   );
 
   const db = await benchDatabase();
@@ -169,6 +187,7 @@ async function main(): Promise<void> {
   const exited = new Promise<number | null>((resolve) => worker.once('close', resolve));
   const onOutput = (chunk: Buffer) => {
     output += chunk.toString();
+    if (process.env.BENCH_WORKER_LOG) appendFileSync(process.env.BENCH_WORKER_LOG, chunk);
     for (const line of chunk.toString().split('\n'))
       if (/ (WARN|ERROR) /.test(line)) console.log(`  worker: ${line}`);
   };
@@ -204,42 +223,69 @@ async function main(): Promise<void> {
   await allRendered(300_000); // the deposits' receipts: the worker's warm-up
 
   // 2. A burst of transfers, then the time until every PDF is stored; and who spent the CPU meanwhile.
-  const measureBurst = async () => {
-    const cpuBefore = cpuByComponent(pid, temporal.process.pid ?? 0);
-    const burst = await transfers(app, users, BURST);
-    await allRendered(600_000);
-    const cpuAfter = cpuByComponent(pid, temporal.process.pid ?? 0);
-    const perReceipt = [...cpuAfter.entries()].map(
-      ([name, ms]) => [name, (ms - (cpuBefore.get(name) ?? 0)) / BURST] as const,
-    );
+  const latencies = async (ids: number[]) => {
     const { rows } = await admin.query(
       `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99,
               extract(epoch FROM max(rendered_at) - min(created_at)) AS seconds
          FROM (SELECT extract(epoch FROM r.rendered_at - t.created_at) * 1000 AS ms, r.rendered_at, t.created_at
                  FROM wallet.receipts r JOIN wallet.transactions t ON t.id = r.transaction_id
                 WHERE t.id = ANY ($1)) x`,
-      [burst.ids],
+      [ids],
     );
     return {
       seconds: Number(rows[0].seconds),
-      pipeline: BURST / Number(rows[0].seconds),
       p50: Number(rows[0].p50),
       p95: Number(rows[0].p95),
-      cpuMsPerReceipt: perReceipt.reduce((total, [, ms]) => total + ms, 0),
-      cpuPerReceipt: perReceipt.map(([name, ms]) => `${name} ${ms.toFixed(0)} ms`),
+      p99: Number(rows[0].p99),
     };
   };
+  const cpuSince = (before: Map<string, number>, receipts: number) => {
+    const perReceipt = [...cpuByComponent(pid, temporal.process.pid ?? 0).entries()].map(
+      ([name, ms]) => [name, (ms - (before.get(name) ?? 0)) / receipts] as const,
+    );
+    return {
+      cpuMsPerReceipt: perReceipt.reduce((total, [, ms]) => total + ms, 0),
+      cpuPerReceipt: perReceipt.map(([name, ms]) => `${name} ${ms.toFixed(1)} ms`),
+    };
+  };
+  const measureBurst = async () => {
+    const cpuBefore = cpuByComponent(pid, temporal.process.pid ?? 0);
+    const burst = await transfers(app, users, BURST);
+    await allRendered(600_000);
+    const cpu = cpuSince(cpuBefore, BURST);
+    const l = await latencies(burst.ids);
+    return { ...l, pipeline: BURST / l.seconds, ...cpu };
+  };
   const burst = await measureBurst();
-  const { pipeline, p50, p95, cpuMsPerReceipt, cpuPerReceipt } = burst;
-  log(`CPU per receipt during the burst: ${cpuPerReceipt.join(', ')}`);
+  const { pipeline, p50, p95, p99, cpuMsPerReceipt, cpuPerReceipt } = burst;
+  log(
+    `CPU per receipt during the burst: ${cpuPerReceipt.join(', ')}; ${cpuMsPerReceipt.toFixed(1)} ms in all`,
+  );
   // Measured again right after the burst (the worker idle): on a shared machine the load drifts, and the
   // ratio should compare the pipeline with the renderer under the same conditions.
-  const rawAfter = await rawRendererRate(pages, nice);
+  const rawAfter = (await rawRenderer(pages, nice)).rate;
   const raw = (rawBefore + rawAfter) / 2;
   log(`renderer raw rate after the burst: ${rawAfter.toFixed(1)} PDFs/s; mean ${raw.toFixed(1)}`);
   log(`pipeline: ${BURST} receipts in ${burst.seconds.toFixed(1)} s = ${pipeline.toFixed(1)} receipts/s`);
-  log(`commit -> stored PDF: p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`);
-  log(`pipeline / raw renderer: ${((pipeline / raw) * 100).toFixed(0)}% (target >= 80%)`);
+  log(`commit -> stored PDF: p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
+  log(`pipeline / raw renderer: ${((pipeline / raw) * 100).toFixed(0)}%`);
+
+  // 2b. Steady load: transfers at a fixed rate, the backlog sampled as it goes.
+  const steady = await steadyLoad(
+    app,
+    admin,
+    users,
+    (before, n) => cpuSince(before, n),
+    () => cpuByComponent(pid, temporal.process.pid ?? 0),
+  );
+  const steadyLatency = await latencies(steady.ids);
+  log(
+    `steady ${STEADY_RATE} transfers/s for ${STEADY_SECONDS} s (${steady.ids.length} sent, ${steady.achieved.toFixed(1)}/s achieved): ` +
+      `commit -> stored PDF p50 ${steadyLatency.p50.toFixed(0)} ms, p95 ${steadyLatency.p95.toFixed(0)} ms, p99 ${steadyLatency.p99.toFixed(0)} ms; ` +
+      `largest backlog ${steady.maxBacklog}; backlog at 0 ${(steady.drainMs / 1000).toFixed(1)} s after the load stopped; ` +
+      `CPU per receipt ${steady.cpu.cpuPerReceipt.join(', ')} (${steady.cpu.cpuMsPerReceipt.toFixed(1)} ms)`,
+  );
 
   // 3. Transfer TPS with the worker running (rendering a backlog) vs frozen, alternating: first on shared
   // cores, as everything else in this run; then with the cores split between the ledger and the receipts.
@@ -295,7 +341,7 @@ async function main(): Promise<void> {
   const postmaster = db.embedded ? childNamed(process.pid, 'postgres') : undefined;
   let split: Awaited<ReturnType<typeof rounds>> | undefined;
   let splitBurst: (Awaited<ReturnType<typeof measureBurst>> & { raw: number }) | undefined;
-  if (postmaster && os.availableParallelism() >= 2) {
+  if (process.env.BENCH_SPLIT === '1' && postmaster && os.availableParallelism() >= 2) {
     const everyCpu = `0-${os.availableParallelism() - 1}`;
     const receiptCpus = `1-${os.availableParallelism() - 1}`;
     const temporalTree = () => treePids(temporal.process.pid ?? 0);
@@ -305,9 +351,9 @@ async function main(): Promise<void> {
       split = await rounds('0');
       await allRendered(600_000); // the rest of the backlog: the worker must be idle for the raw rate
       pinProcesses(temporalTree(), '0');
-      const rawSplitBefore = await rawRendererRate(pages, nice, receiptCpus);
+      const rawSplitBefore = (await rawRenderer(pages, nice, receiptCpus)).rate;
       const measured = await measureBurst();
-      const rawSplit = (rawSplitBefore + (await rawRendererRate(pages, nice, receiptCpus))) / 2;
+      const rawSplit = (rawSplitBefore + (await rawRenderer(pages, nice, receiptCpus)).rate) / 2;
       splitBurst = { ...measured, raw: rawSplit };
       log(
         `split cores: pipeline ${measured.pipeline.toFixed(1)} receipts/s, raw renderer on CPU ${receiptCpus.replace(/^(\d+)-\1$/, '$1')} ` +
@@ -377,6 +423,24 @@ async function main(): Promise<void> {
     pipeline,
     p50,
     p95,
+    p99,
+    burst: BURST,
+    rawChromiumMs: rawRun.chromiumPerReceipt,
+    rawNodeMs: rawRun.nodePerReceipt,
+    rawPrints: rawRun.prints,
+    rawRenders: RAW_RENDERS,
+    blankPrintMs: rawRun.blankPrintMs,
+    steady: {
+      rate: STEADY_RATE,
+      sent: steady.ids.length,
+      achieved: steady.achieved,
+      ...steadyLatency,
+      seconds: STEADY_SECONDS,
+      maxBacklog: steady.maxBacklog,
+      drainMs: steady.drainMs,
+      cpuPerReceipt: steady.cpu.cpuPerReceipt,
+      cpuMsPerReceipt: steady.cpu.cpuMsPerReceipt,
+    },
     tpsOn,
     tpsOff,
     receipts: total,
@@ -412,6 +476,58 @@ async function main(): Promise<void> {
     `every receipt rendered: ${figures.rendered}/${total}; audit problems: ${audit.length}; worker exit ${code}`,
   );
   log('figures written to bench/README.md (## Receipts)');
+}
+
+/** STEADY_RATE transfers a second for STEADY_SECONDS, paced; samples the backlog; waits for it to drain. */
+async function steadyLoad(
+  app: pg.Pool,
+  admin: pg.Pool,
+  users: number[],
+  cpuSince: (before: Map<string, number>, n: number) => { cpuMsPerReceipt: number; cpuPerReceipt: string[] },
+  cpuNow: () => Map<string, number>,
+) {
+  const backlog = async () =>
+    Number(
+      (await admin.query("SELECT count(*) AS n FROM wallet.receipts WHERE status = 'pending'")).rows[0].n,
+    );
+  let maxBacklog = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      maxBacklog = Math.max(maxBacklog, await backlog());
+      await sleep(200);
+    }
+  })();
+  const before = cpuNow();
+  const ids: number[] = [];
+  const total = STEADY_RATE * STEADY_SECONDS;
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / STEADY_RATE;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    inFlight.push(
+      (async () => {
+        const from = users[Math.floor(random() * users.length)] as number;
+        let to = users[Math.floor(random() * users.length)] as number;
+        if (to === from) to = users[(users.indexOf(from) + 1) % users.length] as number;
+        const { rows } = await app.query('SELECT transaction_id FROM wallet.transfer($1, $2, 0.01)', [
+          from,
+          to,
+        ]);
+        ids.push(rows[0].transaction_id);
+      })(),
+    );
+  }
+  await Promise.all(inFlight);
+  const stopped = performance.now();
+  const achieved = total / ((stopped - started) / 1000);
+  while ((await backlog()) > 0) await sleep(50);
+  const drainMs = performance.now() - stopped;
+  sampling = false;
+  await sampler;
+  return { ids, achieved, maxBacklog, drainMs, cpu: cpuSince(before, total) };
 }
 
 main().catch((error) => {

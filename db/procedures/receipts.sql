@@ -114,6 +114,67 @@ BEGIN
 END
 $$;
 
+-- What a worker prints for many receipts at once: receipt_document's columns for each id that exists (a
+-- missing id has no row; the caller reports it). One statement per coalesced print instead of one per receipt.
+CREATE OR REPLACE FUNCTION wallet.receipt_documents(p_transaction_ids bigint[])
+RETURNS TABLE (transaction_id bigint, kind text, created_at timestamptz, sender_id bigint, sender_username text,
+               receiver_id bigint, receiver_username text, amount numeric, record_sha256 text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+  SELECT t.id, t.kind, t.created_at, t.sender_id, s.username, t.receiver_id, r.username, t.amount,
+         encode(sha256(convert_to(concat_ws('|', t.id, t.kind, coalesce(t.sender_id::text, '-'), t.receiver_id,
+                                            t.amount, to_char(t.created_at AT TIME ZONE 'UTC',
+                                                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')), 'UTF8')), 'hex')
+    FROM wallet.transactions t
+    LEFT JOIN wallet.users s ON s.id = t.sender_id
+    JOIN wallet.users r ON r.id = t.receiver_id
+   WHERE t.id = ANY (p_transaction_ids)
+$$;
+
+-- Stores many PDFs in one call, idempotently: a receipt already rendered keeps its PDF. One row per input
+-- position, in order; stored_now is true only where this call stored the PDF (for an id given twice, at its
+-- first position); an id without a receipt row comes back with status NULL (the caller reports it).
+CREATE OR REPLACE FUNCTION wallet.store_receipt_pdfs(p_transaction_ids bigint[], p_pdfs bytea[])
+RETURNS TABLE (transaction_id bigint, status text, pdf_size integer, pdf_sha256 text, rendered_at timestamptz,
+               stored_now boolean)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+DECLARE
+  stored_ids bigint[];
+BEGIN
+  IF cardinality(p_transaction_ids) IS DISTINCT FROM cardinality(p_pdfs) THEN
+    RAISE EXCEPTION 'receipt ids and PDFs differ in number' USING ERRCODE = '22023',
+      DETAIL = format('%s ids, %s PDFs', cardinality(p_transaction_ids), cardinality(p_pdfs));
+  END IF;
+  IF EXISTS (SELECT 1 FROM unnest(p_pdfs) AS p(pdf) WHERE p.pdf IS NULL OR length(p.pdf) = 0) THEN
+    RAISE EXCEPTION 'receipt PDF is empty' USING ERRCODE = 'W1015';
+  END IF;
+  WITH first AS (
+    SELECT DISTINCT ON (i.id) i.id, i.pdf FROM unnest(p_transaction_ids, p_pdfs) WITH ORDINALITY AS i(id, pdf, n)
+     ORDER BY i.id, i.n
+  ), stored AS (
+    UPDATE wallet.receipts r
+       SET status = 'rendered', pdf = f.pdf, pdf_size = length(f.pdf), pdf_sha256 = encode(sha256(f.pdf), 'hex'),
+           rendered_at = now()
+      FROM first f
+     WHERE r.transaction_id = f.id AND r.status = 'pending'
+    RETURNING r.transaction_id
+  )
+  SELECT array_agg(stored.transaction_id) INTO stored_ids FROM stored;
+  -- A new statement, so a new snapshot: it sees our update and one another worker committed meanwhile.
+  RETURN QUERY
+  SELECT i.id, r.status, r.pdf_size, r.pdf_sha256, r.rendered_at,
+         coalesce(i.id = ANY (stored_ids), false) AND i.n = min(i.n) OVER (PARTITION BY i.id)
+    FROM unnest(p_transaction_ids) WITH ORDINALITY AS i(id, n)
+    LEFT JOIN wallet.receipts r ON r.transaction_id = i.id
+   ORDER BY i.n;
+END
+$$;
+
 -- For a download: nothing at all unless the caller is a party, so existence does not leak.
 CREATE OR REPLACE FUNCTION wallet.receipt_for(p_user_id bigint, p_transaction_id bigint)
 RETURNS TABLE (status text, pdf bytea, pdf_sha256 text)

@@ -1,15 +1,22 @@
-// The receipt activities. Two of them, on purpose:
-// - loadReceiptDocument reads what the receipt shows (run as a local activity). Its result, a few hundred
-//   bytes, is recorded in the workflow history, so an operator sees exactly what was printed, and a missing
-//   transaction fails here, non-retryably, before any Chromium work.
-// - renderAndStoreReceipt prints the PDF and stores it in one activity, so the PDF bytes (tens of KB) never
-//   travel through Temporal: history holds only the size and SHA-256. Storing is idempotent (first PDF
-//   wins), so a retry after a crash between printing and reporting completion cannot make a second receipt.
+// The receipt activities.
+// - printReceipt (run as a local activity, inside the workflow's one task): loads what the receipt shows,
+//   prints it together with the receipts that arrive with it, stores it. Loads and stores of receipts that
+//   travel together are batched into one statement each. The PDF bytes never travel through Temporal:
+//   the result holds only the size, SHA-256 and whether this call stored it.
+// - printReceiptAlone: the same as an ordinary activity; the workflow falls back to it when printReceipt
+//   failed, so retries, their count and the last error show in the Temporal UI. Its first attempt still
+//   shares prints (a fallback after an overload should not cost a print per receipt; a receipt that breaks a
+//   shared print is bisected down to a print of its own anyway); every later attempt prints alone.
+// - loadReceiptDocument + renderAndStoreReceipt: the steps of the first workflow version, kept so that
+//   receipts started before it changed still complete (see workflows/receipt.ts).
+// Storing is idempotent (first PDF wins): a retry after a crash between storing and completing cannot make a
+// second receipt, and only the call that stored it reports storedNow.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
-import { SqlState, sqlStateOf } from '../db/sqlstate.js';
+import { ledger } from '../db/ledger.js';
+import { Batcher } from './batcher.js';
 import { TRANSACTION_NOT_FOUND } from './failure-types.js';
-import { type ReceiptDocument, type ReceiptDocumentRow, toReceiptDocument } from './receipt-document.js';
+import { type ReceiptDocument, toReceiptDocument } from './receipt-document.js';
 import type { ReceiptRenderer } from './renderer.js';
 
 type Queryable = Pick<pg.Pool, 'query'>;
@@ -18,7 +25,7 @@ export interface StoredReceipt {
   transactionId: number;
   pdfSize: number;
   pdfSha256: string;
-  /** false when an earlier attempt had already stored this receipt's PDF. */
+  /** true only for the call that stored the PDF; false when an earlier attempt already had. */
   storedNow: boolean;
 }
 
@@ -27,10 +34,10 @@ export interface ReceiptHeartbeat {
   transactionId: number;
 }
 
-/** How often a render in progress reports that it is alive (the SDK throttles what reaches the server). */
+/** How often a legacy render in progress reports that it is alive (the SDK throttles what reaches the server). */
 export const HEARTBEAT_EVERY_MS = 1_000;
 
-function notFound(transactionId: number, error: unknown): ApplicationFailure {
+function notFound(transactionId: number, error?: unknown): ApplicationFailure {
   return ApplicationFailure.create({
     message: `transaction ${transactionId} not found: no receipt can be made for it`,
     type: TRANSACTION_NOT_FOUND,
@@ -40,50 +47,63 @@ function notFound(transactionId: number, error: unknown): ApplicationFailure {
 }
 
 export function createActivities({ pool, renderer }: { pool: Queryable; renderer: ReceiptRenderer }) {
-  async function store(transactionId: number, pdf: Buffer): Promise<StoredReceipt> {
-    try {
-      const { rows } = await pool.query<{ pdf_size: number; pdf_sha256: string; stored_now: boolean }>(
-        'SELECT * FROM wallet.store_receipt_pdf($1, $2)',
-        [transactionId, pdf],
-      );
-      const row = rows[0];
-      if (!row) throw notFound(transactionId, undefined);
-      return { transactionId, pdfSize: row.pdf_size, pdfSha256: row.pdf_sha256, storedNow: row.stored_now };
-    } catch (error) {
-      if (sqlStateOf(error) === SqlState.transactionNotFound) throw notFound(transactionId, error);
-      throw error;
-    }
+  const documents = new Batcher<number, ReceiptDocument>(async (ids) => {
+    const rows = await ledger.receiptDocuments(pool, ids);
+    const byId = new Map(rows.map((row) => [row.transaction_id, row]));
+    return ids.map((id) => {
+      const row = byId.get(id);
+      return row ? toReceiptDocument(row) : notFound(id);
+    });
+  });
+
+  const stores = new Batcher<{ transactionId: number; pdf: Buffer }, StoredReceipt>(async (items) => {
+    const ids = items.map((i) => i.transactionId);
+    const rows = await ledger.storeReceiptPdfs(
+      pool,
+      ids,
+      items.map((i) => i.pdf),
+    );
+    return rows.map((row) =>
+      row.status === null || row.pdf_size === null || row.pdf_sha256 === null
+        ? notFound(row.transaction_id)
+        : {
+            transactionId: row.transaction_id,
+            pdfSize: row.pdf_size,
+            pdfSha256: row.pdf_sha256,
+            storedNow: row.stored_now,
+          },
+    );
+  });
+
+  async function print(transactionId: number, alone: boolean): Promise<StoredReceipt> {
+    const doc = await documents.call(transactionId);
+    const signal = Context.current().cancellationSignal;
+    const pdf = await renderer.render(doc, { signal, alone });
+    // Timed out or cancelled while printing: the workflow has moved on (to the fallback), which must be the
+    // one that stores and reports storedNow.
+    signal.throwIfAborted();
+    return stores.call({ transactionId, pdf });
   }
 
   return {
-    async loadReceiptDocument(transactionId: number): Promise<ReceiptDocument> {
-      try {
-        const { rows } = await pool.query<ReceiptDocumentRow>('SELECT * FROM wallet.receipt_document($1)', [
-          transactionId,
-        ]);
-        const row = rows[0];
-        if (!row) throw notFound(transactionId, undefined);
-        return toReceiptDocument(row);
-      } catch (error) {
-        if (sqlStateOf(error) === SqlState.transactionNotFound) throw notFound(transactionId, error);
-        throw error; // anything else (database down, timeout) is transient: retried with backoff
-      }
-    },
+    printReceipt: (transactionId: number) => print(transactionId, false),
+
+    printReceiptAlone: (transactionId: number) => print(transactionId, Context.current().info.attempt > 1),
+
+    loadReceiptDocument: (transactionId: number): Promise<ReceiptDocument> => documents.call(transactionId),
 
     async renderAndStoreReceipt(doc: ReceiptDocument): Promise<StoredReceipt> {
       const ctx = Context.current();
       let stage: ReceiptHeartbeat['stage'] = 'rendering';
-      // Heartbeats carry no progress to resume from (a retried render starts over); they let the server
-      // notice a dead worker within the heartbeat timeout instead of the whole start-to-close. The first one
-      // comes after a second, so a typical render (well under a second) costs no heartbeat round trip.
+      // The first workflow version declared a heartbeat timeout: honour it while its receipts drain.
       const timer = setInterval(
         () => ctx.heartbeat({ stage, transactionId: doc.transactionId } satisfies ReceiptHeartbeat),
         HEARTBEAT_EVERY_MS,
       );
       try {
-        const pdf = await renderer.render(doc, { signal: ctx.cancellationSignal });
+        const pdf = await renderer.render(doc, { signal: ctx.cancellationSignal, alone: true });
         stage = 'storing';
-        return await store(doc.transactionId, pdf);
+        return await stores.call({ transactionId: doc.transactionId, pdf });
       } finally {
         clearInterval(timer);
       }

@@ -1,4 +1,7 @@
-// Receipt PDFs from one Chromium per worker process and a small pool of warm pages.
+// Receipt PDFs from one Chromium per worker process and a small pool of warm pages. render() goes through
+// the coalescer (coalescer.ts): receipts arriving together are printed as consecutive A4 pages of one
+// page.pdf() and split by qpdf (split-pdf.ts); a print that does not come out as one page per receipt is
+// printed again in smaller batches.
 // - Launching a browser costs ~0.4 s and a fresh page ~0.2 s; a reused page prints in a fraction of that.
 // - If Chromium dies (crash, OOM kill), the 'disconnected' event drops its pages, renders in flight fail
 //   with RendererUnavailableError (retryable: the activity is retried with backoff) and a new browser is
@@ -8,14 +11,18 @@
 import os from 'node:os';
 import type { HTTPRequest, Page } from 'puppeteer';
 import { type LaunchedBrowser, launchChromium } from './chromium.js';
+import { RenderCoalescer } from './coalescer.js';
 import type { ReceiptDocument } from './receipt-document.js';
-import { receiptHtml } from './receipt-template.js';
+import { receiptsHtml } from './receipt-template.js';
 import { Slots, sleep } from './slots.js';
+import { QPDF_PATH, splitPages } from './split-pdf.js';
 
 export interface ReceiptRenderer {
   /** Launches Chromium and opens the warm pages (render() would do it lazily). */
   start(): Promise<void>;
-  render(doc: ReceiptDocument, opts?: { signal?: AbortSignal }): Promise<Buffer>;
+  /** The receipt's PDF, printed together with the receipts that arrive with it (`alone`: in a print of its
+   *  own, as a retry after a failure does). */
+  render(doc: ReceiptDocument, opts?: { signal?: AbortSignal; alone?: boolean }): Promise<Buffer>;
   /** Prints arbitrary HTML under the same protections (no JavaScript, no network); render() uses it. */
   renderHtml(html: string, opts?: { signal?: AbortSignal }): Promise<Buffer>;
   /** Closes the browser; renders in flight fail. Idempotent. */
@@ -26,16 +33,26 @@ export interface ReceiptRenderer {
   readonly busy: number;
   /** The Chromium main process id while one runs (tests and memory sampling). */
   browserPid(): number | undefined;
+  /** page.pdf() calls made for receipts, and the receipts they carried. */
+  readonly counts: { prints: number; receipts: number };
 }
 
 export interface RendererOptions {
   executablePath: string;
   /** Requested pool size (config.receiptPages); capped by pagesFor(). */
   pages: number;
+  /** How long a receipt waits for others to share its print (config.receiptCoalesceMs). */
+  coalesceMs?: number;
+  /** Receipts per print at most (config.receiptBatchMax). */
+  batchMax?: number;
+  qpdfPath?: string;
   timeoutMs?: number;
   /** TEST ONLY (RECEIPT_RENDER_DELAY_MS): hold each page this long before printing, so a test can kill the
    *  worker mid-render. Zero in production. */
   renderDelayMs?: number;
+  /** TEST ONLY: asked for every receipt of every print; true fails that print as if the receipt's document
+   *  could not be printed. Undefined in production. */
+  failRender?: (transactionId: number) => boolean;
   log?: (message: string) => void;
 }
 
@@ -86,12 +103,24 @@ class ChromiumReceiptRenderer implements ReceiptRenderer {
   private idle: WarmPage[] = [];
   private closed = false;
   private holding = 0;
+  private readonly coalescer: RenderCoalescer;
 
   constructor(private readonly opts: RendererOptions) {
     this.size = pagesFor(opts.pages);
     this.slots = new Slots(this.size);
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.log = opts.log ?? (() => undefined);
+    this.coalescer = new RenderCoalescer({
+      windowMs: opts.coalesceMs ?? 10,
+      maxBatch: opts.batchMax ?? 50,
+      printers: this.size,
+      printBatch: (docs) => this.printBatch(docs),
+      isFatal: (error) => error instanceof RendererUnavailableError,
+    });
+  }
+
+  get counts() {
+    return this.coalescer.counts;
   }
 
   async start(): Promise<void> {
@@ -107,8 +136,23 @@ class ChromiumReceiptRenderer implements ReceiptRenderer {
     return this.current?.launched.browser.process()?.pid;
   }
 
-  render(doc: ReceiptDocument, opts: { signal?: AbortSignal } = {}): Promise<Buffer> {
-    return this.renderHtml(receiptHtml(doc), opts);
+  render(doc: ReceiptDocument, opts: { signal?: AbortSignal; alone?: boolean } = {}): Promise<Buffer> {
+    return this.coalescer.render(doc, opts);
+  }
+
+  /** One print of `docs`, one page each, split into one PDF per receipt. */
+  private async printBatch(docs: ReceiptDocument[]): Promise<Buffer[]> {
+    const bad = this.opts.failRender && docs.find((d) => this.opts.failRender?.(d.transactionId));
+    if (bad) throw new Error(`injected render failure for transaction ${bad.transactionId} (test only)`);
+    if (this.opts.renderDelayMs)
+      this.log(`test delay: holding receipts ${docs.map((d) => d.transactionId).join(',')} before printing`);
+    const pdf = await this.renderHtml(receiptsHtml(docs));
+    if (docs.length === 1) return [pdf];
+    const pages = await splitPages(pdf, this.opts.qpdfPath ?? QPDF_PATH);
+    // A receipt that overflowed its page shifts every later one: print smaller batches instead.
+    if (pages.length !== docs.length)
+      throw new Error(`a print of ${docs.length} receipts came out as ${pages.length} pages`);
+    return pages;
   }
 
   async renderHtml(html: string, { signal }: { signal?: AbortSignal } = {}): Promise<Buffer> {
@@ -161,12 +205,17 @@ class ChromiumReceiptRenderer implements ReceiptRenderer {
       printBackground: true,
       margin: { top: '18mm', bottom: '18mm', left: '16mm', right: '16mm' },
       timeout: this.timeoutMs,
+      // No structure tree for accessibility and no outline: they cost Chromium CPU per page, and a receipt is
+      // read as text (pdftotext) or viewed, never navigated.
+      tagged: false,
+      outline: false,
     });
-    return Buffer.from(pdf);
+    return Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength); // a view, not a copy
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.coalescer.failPending(new RendererUnavailableError('the receipt renderer is closed'));
     this.idle = [];
     const launching = this.launching;
     const current = this.current;

@@ -1,5 +1,6 @@
 // Typed calls to the SQL functions of db/procedures. Money is the exact string PostgreSQL returns.
 import type pg from 'pg';
+import type { ReceiptDocumentRow } from '../activities/receipt-document.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
@@ -53,6 +54,16 @@ export interface HoldView {
   created_at: Date;
   expires_at: Date;
   closed_at: Date | null;
+}
+
+export interface StoredPdfRow {
+  transaction_id: number;
+  /** null: no receipt row for this id. */
+  status: 'pending' | 'rendered' | null;
+  pdf_size: number | null;
+  pdf_sha256: string | null;
+  rendered_at: Date | null;
+  stored_now: boolean;
 }
 
 export interface Credentials {
@@ -183,6 +194,16 @@ export const ledger = {
   markReceiptsStarted: async (db: Queryable, transactionIds: number[]) =>
     (await one<{ n: number }>(db, 'SELECT wallet.mark_receipts_started($1::bigint[]) AS n', [transactionIds]))
       .n,
+
+  receiptDocuments: (db: Queryable, transactionIds: number[]) =>
+    all<ReceiptDocumentRow>(db, 'SELECT * FROM wallet.receipt_documents($1::bigint[])', [transactionIds]),
+
+  /** One row per input position, in order (see wallet.store_receipt_pdfs). */
+  storeReceiptPdfs: (db: Queryable, transactionIds: number[], pdfs: Buffer[]) =>
+    all<StoredPdfRow>(db, 'SELECT * FROM wallet.store_receipt_pdfs($1::bigint[], $2::bytea[])', [
+      transactionIds,
+      pdfs,
+    ]),
 
   audit: (db: Queryable) =>
     all<{ problem: string; user_id: number | null; transaction_id: number | null; detail: string }>(

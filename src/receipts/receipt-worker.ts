@@ -26,7 +26,8 @@ export type ReceiptWorkerConfig = Pick<
   | 'databaseRole'
   | 'dbPoolSize'
   | 'receiptMaxPerSecond'
->;
+> &
+  Partial<Pick<Config, 'receiptCoalesceMs' | 'receiptBatchMax'>>;
 
 export interface ReceiptWorkerOptions {
   config: ReceiptWorkerConfig;
@@ -41,6 +42,8 @@ export interface ReceiptWorkerOptions {
   eagerStart?: boolean;
   /** TEST ONLY: see RendererOptions.renderDelayMs. */
   renderDelayMs?: number;
+  /** TEST ONLY: see RendererOptions.failRender. */
+  failRender?: (transactionId: number) => boolean;
   log?: Logger;
 }
 
@@ -60,7 +63,10 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
   const renderer = createReceiptRenderer({
     executablePath: resolveChromiumPath(config.chromiumPath),
     pages: config.receiptPages,
+    coalesceMs: config.receiptCoalesceMs,
+    batchMax: config.receiptBatchMax,
     renderDelayMs: opts.renderDelayMs,
+    failRender: opts.failRender,
     log: (m) => log.info(m),
   });
   // Sized and acting as configured (loadConfig(env, 'worker'): wallet_worker, twice the pages and a few).
@@ -96,24 +102,26 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
           log,
         });
   const activities = createActivities({ pool, renderer });
+  const done = <T>(stored: T): T => {
+    dispatcher?.receiptDone();
+    return stored;
+  };
   const supervisor = superviseWorker(
     config,
     {
       ...activities,
-      // A finished receipt frees a place in the dispatcher's window: refill it now, not at the next poll.
-      async renderAndStoreReceipt(doc) {
-        const stored = await activities.renderAndStoreReceipt(doc);
-        dispatcher?.receiptDone();
-        return stored;
-      },
+      // A finished receipt frees a place in the dispatcher's window: refill it now, not at the next sweep.
+      printReceipt: (id) => activities.printReceipt(id).then(done),
+      printReceiptAlone: (id) => activities.printReceiptAlone(id).then(done),
+      renderAndStoreReceipt: (doc) => activities.renderAndStoreReceipt(doc).then(done),
     },
-    renderer.size,
+    { pages: renderer.size, batchMax: config.receiptBatchMax ?? 50 },
     log,
   );
   dispatcher?.start();
   log.info(
     `receipt worker started: task queue ${config.receiptTaskQueue} on ${config.temporalAddress}, ` +
-      `${renderer.size} Chromium pages${dispatcher ? ', dispatcher on' : ''}`,
+      `${renderer.size} Chromium pages, up to ${config.receiptBatchMax ?? 50} receipts a print${dispatcher ? ', dispatcher on' : ''}`,
   );
 
   let stopping: Promise<void> | undefined;

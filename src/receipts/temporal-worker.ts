@@ -35,7 +35,7 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 export function superviseWorker(
   config: Pick<Config, 'temporalAddress' | 'temporalNamespace' | 'receiptTaskQueue'>,
   activities: ReceiptActivities,
-  pages: number,
+  renderer: { pages: number; batchMax: number },
   log: Logger,
 ) {
   let current: Worker | undefined;
@@ -56,8 +56,12 @@ export function superviseWorker(
           taskQueue: config.receiptTaskQueue,
           workflowBundle: await workflowBundle(),
           activities,
-          // Enough activities to keep every page busy while others load or store; more would only queue.
-          maxConcurrentActivityTaskExecutions: pages * 2,
+          // A receipt's workflow task stays open while its local activity prints: enough tasks and local
+          // activities to fill every page's print, while the next batch gathers. Ordinary activities are
+          // the fallback path only (retries), printed one receipt at a time.
+          maxConcurrentWorkflowTaskExecutions: renderer.pages * renderer.batchMax,
+          maxConcurrentLocalActivityExecutions: renderer.pages * renderer.batchMax,
+          maxConcurrentActivityTaskExecutions: renderer.pages * 2,
           // On shutdown, renders in flight get this long to finish before they are cancelled (and retried
           // elsewhere); the force time bounds a shutdown that hangs anyway.
           shutdownGraceTime: '30s',

@@ -1,9 +1,23 @@
-// receiptWorkflow: load the transaction, then print and store its PDF. Deterministic code only: activities
-// are imported as types and run through proxies; every timeout and retry is stated here.
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+// receiptWorkflow: print and store the receipt of one transaction. Deterministic code only: activities are
+// imported as types and run through proxies; every timeout and retry is stated here.
+//
+// The happy path completes in ONE workflow task: printReceipt runs as a local activity inside it (load,
+// coalesced print, batched store), so a receipt costs the server one task and no activity round trips. If it
+// fails, the workflow falls back to printReceiptAlone, an ordinary activity retried for as long as it takes,
+// so an operator sees in the UI that it is retrying, the attempt count and the last error.
+// Receipts started before this shape (no 'one-task-receipt' marker in their history) finish the old way.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
 import { TRANSACTION_NOT_FOUND } from '../activities/failure-types.js';
 import type { ReceiptActivities, StoredReceipt } from '../activities/index.js';
 import type { ReceiptWorkflowInput } from './types.js';
+
+export const ONE_TASK_PATCH = 'one-task-receipt';
 
 // Transient failures (database or Chromium down, worker killed) are retried for as long as it takes:
 // 1 s, 2 s, 4 s ... capped at 1 min, no attempt limit. Only a missing transaction gives up at once.
@@ -15,25 +29,44 @@ const retry = {
   nonRetryableErrorTypes: [TRANSACTION_NOT_FOUND],
 };
 
-// A local activity: one indexed read, run by the worker inside the workflow task, so it costs no extra round
-// trips through the server (about a third of the Temporal work per receipt). Its result is still recorded in
-// history, as a marker: the document that was printed stays visible to operators.
+// One attempt: a failure goes to the ordinary activity at once, where retries are visible. The bound stays
+// under the workflow task timeout (10 s): on an overloaded worker a slow print must end the task (by falling
+// back) rather than time it out, which would discard the print and repeat it. A worker that dies meanwhile
+// is noticed by that task timeout, and the task runs again on another worker.
+const { printReceipt } = proxyLocalActivities<ReceiptActivities>({
+  startToCloseTimeout: '5s',
+  retry: { maximumAttempts: 1 },
+});
+
+// No heartbeat: a print takes milliseconds. The bound covers a queue for a page and a cold Chromium
+// relaunch, and is how soon a dead worker's attempt is retried elsewhere.
+const { printReceiptAlone } = proxyActivities<ReceiptActivities>({ startToCloseTimeout: '30s', retry });
+
+// The first version's steps (load, then render and store), for histories recorded before the patch.
 const { loadReceiptDocument } = proxyLocalActivities<ReceiptActivities>({
-  // 15 s also covers a pool briefly waiting for a connection.
   startToCloseTimeout: '15s',
   retry,
 });
-
 const { renderAndStoreReceipt } = proxyActivities<ReceiptActivities>({
-  // A render takes well under a second when warm; the bound covers a queue for a page and a cold relaunch of
-  // Chromium. A dead worker is noticed sooner, by the missing heartbeats (sent every second, throttled by the
-  // SDK to at most every 0.8 x 15 s).
   startToCloseTimeout: '2m',
   heartbeatTimeout: '15s',
   retry,
 });
 
+function isNotFound(error: unknown): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure && cause.type === TRANSACTION_NOT_FOUND;
+}
+
 export async function receiptWorkflow(input: ReceiptWorkflowInput): Promise<StoredReceipt> {
-  const doc = await loadReceiptDocument(input.transactionId);
-  return await renderAndStoreReceipt(doc);
+  if (!patched(ONE_TASK_PATCH)) {
+    const doc = await loadReceiptDocument(input.transactionId);
+    return await renderAndStoreReceipt(doc);
+  }
+  try {
+    return await printReceipt(input.transactionId);
+  } catch (error) {
+    if (isNotFound(error)) throw error;
+  }
+  return await printReceiptAlone(input.transactionId);
 }

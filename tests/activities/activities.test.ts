@@ -1,5 +1,6 @@
 // The receipt activities in MockActivityEnvironment against a real database: what they load and store, the
-// non-retryable missing transaction, heartbeats while rendering, idempotent storing, cancellation.
+// non-retryable missing transaction, batched loads and stores, idempotent storing, heartbeats of the legacy
+// render activity, cancellation.
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -12,19 +13,20 @@ import { sleep } from '../../src/activities/slots.js';
 import { createTestDatabase, fundedUser, type TestDatabase } from '../helpers/database.js';
 
 /** A renderer without Chromium: a fixed "PDF" after a configurable pause, or a configured failure. */
-function fakeRenderer(opts: { pauseMs?: number; fail?: Error } = {}) {
+function fakeRenderer(opts: { pauseMs?: number; fail?: Error; label?: string } = {}) {
   const calls: number[] = [];
   const renderer: ReceiptRenderer = {
     size: 1,
     busy: 0,
+    counts: { prints: 0, receipts: 0 },
     async start() {},
     async close() {},
     browserPid: () => undefined,
     async render(doc, { signal } = {}) {
       calls.push(doc.transactionId);
-      await sleep(opts.pauseMs ?? 0, signal);
+      if (opts.pauseMs) await sleep(opts.pauseMs, signal); // else all renders of a tick end together, as a print's do
       if (opts.fail) throw opts.fail;
-      return Buffer.from(`%PDF-1.7 receipt ${doc.transactionId} call ${calls.length}`);
+      return Buffer.from(`%PDF-1.7 receipt ${doc.transactionId} call ${calls.length}${opts.label ?? ''}`);
     },
     renderHtml: async () => Buffer.from('%PDF-1.7'),
   };
@@ -114,7 +116,96 @@ describe('loadReceiptDocument', () => {
   });
 });
 
-describe('renderAndStoreReceipt', () => {
+/** db.app, counting the statements by their prepared name. */
+function countingPool() {
+  const names: string[] = [];
+  const pool = {
+    query: ((config: { name?: string }, values?: unknown[]) => {
+      names.push(config.name ?? '?');
+      return db.app.query(config as never, values as never);
+    }) as typeof db.app.query,
+  };
+  return { pool, names };
+}
+
+async function receiptRow(id: number) {
+  const { rows } = await db.admin.query('SELECT * FROM wallet.receipts WHERE transaction_id = $1', [id]);
+  return rows[0];
+}
+
+describe('printReceipt', () => {
+  it('loads and stores the receipts that print together in one statement each', async () => {
+    const ids: number[] = [];
+    for (const amount of ['1.00', '2.00', '3.00', '4.00']) {
+      const { rows } = await db.app.query('SELECT * FROM wallet.transfer($1, $2, $3::numeric)', [
+        alice,
+        bob,
+        amount,
+      ]);
+      ids.push(rows[0].transaction_id);
+    }
+    const { pool, names } = countingPool();
+    const { printReceipt } = createActivities({ pool, renderer: fakeRenderer().renderer });
+    const results = await Promise.all(ids.map((id) => run(printReceipt, id)));
+
+    expect(names).toEqual(['wallet.receipt_documents', 'wallet.store_receipt_pdfs']);
+    for (const [i, id] of ids.entries()) {
+      const row = await receiptRow(id);
+      expect(row.status).toBe('rendered');
+      expect(row.pdf.toString()).toMatch(new RegExp(`^%PDF-1.7 receipt ${id} call \\d$`));
+      expect(results[i]).toEqual({
+        transactionId: id,
+        pdfSize: row.pdf.length,
+        pdfSha256: createHash('sha256').update(row.pdf).digest('hex'),
+        storedNow: true,
+      });
+    }
+  });
+
+  it('never replaces a stored PDF: a second, different print changes neither bytes nor rendered_at', async () => {
+    const { rows } = await db.app.query('SELECT * FROM wallet.transfer($1, $2, 0.50)', [alice, bob]);
+    const id: number = rows[0].transaction_id;
+    const first = await run(
+      createActivities({ pool: db.app, renderer: fakeRenderer().renderer }).printReceipt,
+      id,
+    );
+    const before = await receiptRow(id);
+
+    const other = fakeRenderer({ label: ' a different print' });
+    const again = await run(createActivities({ pool: db.app, renderer: other.renderer }).printReceipt, id);
+    expect(other.calls).toEqual([id]); // it really printed something else
+    const after = await receiptRow(id);
+    expect(first.storedNow).toBe(true);
+    expect(again).toEqual({ ...first, storedNow: false });
+    expect(after.pdf.equals(before.pdf)).toBe(true);
+    expect(after.pdf.toString()).not.toContain('a different print');
+    expect(after.rendered_at).toEqual(before.rendered_at);
+  });
+
+  it('reports storedNow for only one of two concurrent attempts at the same receipt', async () => {
+    const { rows } = await db.app.query('SELECT * FROM wallet.transfer($1, $2, 0.75)', [alice, bob]);
+    const id: number = rows[0].transaction_id;
+    const { printReceipt } = createActivities({ pool: db.app, renderer: fakeRenderer().renderer });
+    const both = await Promise.all([run(printReceipt, id), run(printReceipt, id)]);
+    expect(both.map((r) => r.storedNow).sort()).toEqual([false, true]);
+    expect(both[0]?.pdfSha256).toBe(both[1]?.pdfSha256);
+  });
+
+  it('fails non-retryably for a missing transaction, and its batch neighbour still gets its receipt', async () => {
+    const { rows } = await db.app.query('SELECT * FROM wallet.transfer($1, $2, 0.25)', [alice, bob]);
+    const id: number = rows[0].transaction_id;
+    const { printReceipt } = createActivities({ pool: db.app, renderer: fakeRenderer().renderer });
+    const [missing, found] = await Promise.all([
+      rejection(run(printReceipt, 987_655)),
+      run(printReceipt, id),
+    ]);
+    expect(missing).toBeInstanceOf(ApplicationFailure);
+    expect(missing).toMatchObject({ type: 'TransactionNotFound', nonRetryable: true });
+    expect(found.storedNow).toBe(true);
+  });
+});
+
+describe('renderAndStoreReceipt (the first workflow version, for receipts in flight)', () => {
   async function documentFor(id: number): Promise<ReceiptDocument> {
     const { loadReceiptDocument } = createActivities({ pool: db.app, renderer: fakeRenderer().renderer });
     return run(loadReceiptDocument, id);
@@ -147,16 +238,16 @@ describe('renderAndStoreReceipt', () => {
     for (const beat of beats) expect(beat).toEqual({ stage: 'rendering', transactionId: transferId });
   });
 
-  it('keeps the first PDF when an attempt is repeated', async () => {
+  it('keeps the first PDF when an attempt is repeated with a different print', async () => {
     const doc = await documentFor(transferId);
-    const { rows: before } = await db.admin.query(
-      'SELECT pdf_sha256 FROM wallet.receipts WHERE transaction_id = $1',
-      [transferId],
-    );
-    const { renderer } = fakeRenderer();
+    const before = await receiptRow(transferId);
+    const { renderer } = fakeRenderer({ label: ' repeated' });
     const again = await run(createActivities({ pool: db.app, renderer }).renderAndStoreReceipt, doc);
     expect(again.storedNow).toBe(false);
-    expect(again.pdfSha256).toBe(before[0].pdf_sha256);
+    const after = await receiptRow(transferId);
+    expect(after.pdf.equals(before.pdf)).toBe(true);
+    expect(after.rendered_at).toEqual(before.rendered_at);
+    expect(again.pdfSha256).toBe(before.pdf_sha256);
   });
 
   it('lets a dead browser be retried: the failure is not marked non-retryable', async () => {

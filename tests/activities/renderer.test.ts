@@ -132,13 +132,36 @@ describe('receipt renderer', () => {
     }
   });
 
-  it('renders concurrently on its warm pages', async () => {
+  it('coalesces concurrent receipts into fewer prints, each receipt its own one-page A4 PDF', async () => {
+    const before = { ...renderer.counts };
+    const n = 12;
     const pdfs = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => renderer.render(doc({ transactionId: i + 1 }))),
+      Array.from({ length: n }, (_, i) =>
+        renderer.render(doc({ transactionId: i + 1, amount: `${i + 1}.25` })),
+      ),
     );
+    const prints = renderer.counts.prints - before.prints;
+    expect(renderer.counts.receipts - before.receipts).toBe(n);
+    // 12 arrive in one tick, 2 printers: at most one print per page, never one per receipt.
+    expect(prints).toBeLessThanOrEqual(2);
     pdfs.forEach((pdf, i) => {
-      expect(pdfText(pdf)).toContain(`Transaction ${i + 1}`);
+      const text = pdfText(pdf);
+      expect(text).toContain(`Transaction ${i + 1}`);
+      expect(text).toContain(`Amount ${i + 1}.25`);
+      expect(text).not.toContain(`Transaction ${i + 2} `); // nothing of a neighbour's page
+      expect(execFileSync('pdfinfo', ['-'], { input: pdf, encoding: 'utf8' })).toMatch(/Pages:\s+1\b/);
     });
+  });
+
+  it('prints a receipt asked to print alone in a print of its own', async () => {
+    const before = renderer.counts.prints;
+    const [together, alone] = await Promise.all([
+      renderer.render(doc({ transactionId: 71 })),
+      renderer.render(doc({ transactionId: 72 }), { alone: true }),
+    ]);
+    expect(renderer.counts.prints - before).toBe(2);
+    expect(pdfText(together)).toContain('Transaction 71');
+    expect(pdfText(alone)).toContain('Transaction 72');
   });
 
   it('keeps no reference to a PDF it returned (no leak over a long-lived browser)', async () => {
@@ -159,6 +182,42 @@ describe('receipt renderer', () => {
     expect(pagesFor(0, 2)).toBe(1);
     expect(pagesFor(1, 16)).toBe(1);
   });
+});
+
+describe('receipt renderer when one receipt of a coalesced print cannot be printed', () => {
+  it('fails that receipt alone; its neighbours get their PDFs', async () => {
+    const BAD = 203;
+    const asked: number[] = [];
+    const renderer = createReceiptRenderer({
+      executablePath: testChromiumPath(),
+      pages: 1,
+      failRender: (id) => {
+        asked.push(id);
+        return id === BAD;
+      },
+    });
+    try {
+      await renderer.start();
+      const ids = [201, 202, 203, 204, 205, 206];
+      const results = await Promise.allSettled(ids.map((id) => renderer.render(doc({ transactionId: id }))));
+      for (const [i, id] of ids.entries()) {
+        const result = results[i];
+        if (id === BAD) {
+          expect(result?.status).toBe('rejected');
+          expect(String((result as PromiseRejectedResult).reason)).toContain(`transaction ${BAD}`);
+        } else {
+          expect(result?.status).toBe('fulfilled');
+          expect(pdfText((result as PromiseFulfilledResult<Buffer>).value)).toContain(`Transaction ${id}`);
+        }
+      }
+      // The first print carried all six; halves were tried until the bad receipt was printed alone.
+      expect(asked.slice(0, 3)).toEqual([201, 202, 203]);
+      expect(asked.filter((id) => id === BAD).length).toBeGreaterThanOrEqual(3);
+      expect(renderer.counts.receipts).toBe(5);
+    } finally {
+      await renderer.close();
+    }
+  }, 60_000);
 });
 
 describe('receipt renderer when Chromium dies', () => {

@@ -109,7 +109,16 @@ describe('receipts for money moved in SQL', () => {
       await worker.dispatcher?.sweep(); // the sweep finds it unmarked and starts it again: absorbed
       await waitForReceipts(db.admin, [id]);
       await worker.dispatcher?.sweep();
-      expect(await executionsOnceCompleted(client, id)).toHaveLength(1);
+      // Once completed, a further start is refused as a duplicate and makes no second run.
+      expect(await startReceiptWorkflow(client, TASK_QUEUE, receipt)).toBe('already-started');
+      const executions = await executionsOnceCompleted(client, id);
+      expect(executions).toHaveLength(1);
+      expect(executions[0]?.runId).toBe(
+        (await client.workflow.getHandle(receiptWorkflowId(id)).describe()).runId,
+      );
+      const history = await client.workflow.getHandle(receiptWorkflowId(id)).fetchHistory();
+      const completions = (history.events ?? []).filter((e) => e.workflowExecutionCompletedEventAttributes);
+      expect(completions).toHaveLength(1);
     } finally {
       await api.end();
     }
@@ -131,9 +140,11 @@ describe('receipts for money moved in SQL', () => {
     for (let e: unknown = (error as WorkflowFailedError).cause; e; e = (e as Error).cause) causes.push(e);
     const failure = causes.find((e) => e instanceof ApplicationFailure);
     expect(failure).toMatchObject({ type: 'TransactionNotFound', nonRetryable: true });
-    // The load (a local activity, recorded as a marker) failed; nothing was ever scheduled for rendering.
+    // The print (a local activity, recorded as a marker beside the version marker) failed; the fallback
+    // activity was never scheduled.
     const events = (await handle.fetchHistory()).events ?? [];
-    expect(events.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(1);
+    const markers = events.flatMap((e) => e.markerRecordedEventAttributes?.markerName ?? []);
+    expect(markers.sort()).toEqual(['core_local_activity', 'core_patch']);
     expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
   });
 });

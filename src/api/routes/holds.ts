@@ -2,7 +2,7 @@
 // expiry it is the sender's to spend again. Each route is one call to a SQL function (db/procedures/holds*).
 import type { FastifyInstance } from 'fastify';
 import { type HoldView, ledger } from '../../db/ledger.js';
-import type { AppContext } from '../app.js';
+import { type AppContext, caller } from '../context.js';
 import { holdNotFound, withRetry } from '../errors.js';
 import {
   DEFAULT_HOLD_SECONDS,
@@ -17,7 +17,7 @@ import {
 import { BASIC_AUTH, commonErrors, errorResponse, idempotencyHeaders } from '../schemas.js';
 import { parseAmount } from '../validation.js';
 import { holdSettlementRoutes } from './hold-settlement.js';
-import { caller, keyed } from './wallet.js';
+import { keyed } from './wallet.js';
 
 const view = (h: HoldView) => ({
   ...h,

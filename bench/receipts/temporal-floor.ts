@@ -1,0 +1,53 @@
+// Temporal's floor for a receipt: the server's CPU (and this process's: client and worker SDK) for a workflow
+// that does nothing and completes in one task. N workflows, 20 started at a time, on a fresh dev server.
+// Prints one JSON line. Usage: node --import tsx bench/receipts/temporal-floor.ts [workflows] [nice] [type]
+// (type: emptyWorkflow, or patchedWorkflow for the cost of a version marker as receiptWorkflow has).
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { treeCpuMs } from './memory.js';
+import { benchTemporal } from './stack.js';
+
+const [workflows = 400, nice = 10] = process.argv.slice(2, 4).map(Number);
+const type = process.argv[4] ?? 'emptyWorkflow';
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+const temporal = await benchTemporal(nice);
+const serverMs = () =>
+  [...treeCpuMs(temporal.process.pid ?? 0, () => 'server').values()].reduce((a, b) => a + b, 0);
+const selfMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const connection = await NativeConnection.connect({ address: temporal.address });
+const worker = await Worker.create({
+  connection,
+  taskQueue: 'floor',
+  workflowsPath: fileURLToPath(new URL('./floor/workflows.ts', import.meta.url)),
+});
+const running = worker.run();
+const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+try {
+  const one = (id: string) => client.workflow.execute(type, { taskQueue: 'floor', workflowId: id });
+  await Promise.all(Array.from({ length: 20 }, (_, i) => one(`warm-${i}`))); // bundle loaded, caches warm
+  const [s0, c0] = [serverMs(), selfMs()];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      while (next < workflows) await one(`floor-${next++}`);
+    }),
+  );
+  console.log(
+    JSON.stringify({
+      type,
+      workflows,
+      serverMs: (serverMs() - s0) / workflows,
+      sdkMs: (selfMs() - c0) / workflows,
+    }),
+  );
+} finally {
+  worker.shutdown();
+  await running;
+  await connection.close();
+  await client.connection.close();
+  await temporal.stop();
+}
