@@ -27,7 +27,6 @@ const pool = createPool({
   url: db.url,
   max: config.dbPoolSize,
   role: config.databaseRole,
-  startsReceiptWorkflows: true, // the API starts receipt workflows itself; the SQL skips its NOTIFY
   applicationName: 'wallet-api',
   statementTimeoutMs: STATEMENT_TIMEOUT_MS,
 });

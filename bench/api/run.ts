@@ -119,7 +119,7 @@ try {
   api.kill('SIGTERM');
   await new Promise((resolve) => api.on('exit', resolve));
 
-  const app = createPool({ url: db.url, max: POOL_SIZE, role: 'wallet_app', startsReceiptWorkflows: true });
+  const app = createPool({ url: db.url, max: POOL_SIZE, role: 'wallet_app' });
   const sql = await sqlTransferTps(app, users, CONNECTIONS, SQL_DURATION_S * 1000, random(seed + 1));
   await app.end();
   const audit = await admin.query('SELECT * FROM wallet.audit()');

@@ -28,7 +28,7 @@ export interface AppContext {
 }
 
 export interface AppDeps {
-  /** A pool acting as wallet_app, created with startsReceiptWorkflows: true. */
+  /** A pool acting as wallet_app. */
   pool: pg.Pool;
   config: Pick<
     Config,

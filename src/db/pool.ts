@@ -13,8 +13,6 @@ export interface PoolOptions {
   max?: number;
   /** The role to act as (SET ROLE at connect); the API uses the least-privileged wallet_app. */
   role?: string;
-  /** The caller starts receipt workflows itself, so the SQL functions skip the NOTIFY. */
-  startsReceiptWorkflows?: boolean;
   applicationName?: string;
   statementTimeoutMs?: number;
 }
@@ -22,7 +20,6 @@ export interface PoolOptions {
 export function createPool(opts: PoolOptions): pg.Pool {
   const settings: string[] = [];
   if (opts.role) settings.push(`-c role=${opts.role}`);
-  if (opts.startsReceiptWorkflows) settings.push('-c wallet.caller_starts_receipts=on');
   if (opts.statementTimeoutMs) settings.push(`-c statement_timeout=${opts.statementTimeoutMs}`);
   return new pg.Pool({
     connectionString: opts.url,
