@@ -3,6 +3,7 @@ export const PROCEDURE_FILES = [
   'validation.sql',
   'users.sql',
   'money.sql',
+  'batch.sql',
   'history.sql',
   'receipts.sql',
   'audit.sql',

@@ -15,6 +15,9 @@ export const SqlState = {
   transactionNotFound: 'W1013',
   balanceOverLimit: 'W1014',
   emptyReceipt: 'W1015',
+  batchEmpty: 'W1030',
+  batchLengthMismatch: 'W1031',
+  batchTooLarge: 'W1032',
 } as const;
 
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];
