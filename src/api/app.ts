@@ -13,6 +13,7 @@ import { docs } from './docs.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { addMethodNotAllowed, recordRoutes } from './methods.js';
 import { createTemporalReceiptStarter, type ReceiptStarter } from './receipts.js';
+import { batchRoutes } from './routes/batch.js';
 import { systemRoutes } from './routes/system.js';
 import { transactionRoutes } from './routes/transactions.js';
 import { walletRoutes } from './routes/wallet.js';
@@ -69,6 +70,7 @@ export const walletApi = fp(
     await app.register(async (secured) => {
       await secured.register(walletAuth, { pool: ctx.pool, auth: opts.auth });
       await secured.register(walletRoutes, ctx);
+      await secured.register(batchRoutes, ctx);
       await secured.register(transactionRoutes, ctx);
     });
     addMethodNotAllowed(app, routes, /^\/docs/);
