@@ -127,6 +127,15 @@ try {
     const fields = (await readFile(`/proc/${postmaster}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
     return ((Number(fields[14]) + Number(fields[15])) * 1000) / TICKS;
   };
+  // pgbench returns before its backends have exited; their CPU must land in this scenario's count.
+  const children = async () =>
+    (await readFile(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8')).trim().split(/\s+/).length;
+  let idleChildren = 0;
+  const backendsGone = async () => {
+    for (let i = 0; i < 250 && (await children()) > idleChildren; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
   const dbs: Record<string, string> = { w: urlOf('bench'), tpcb1: urlOf('tpcb1'), tpcb10: urlOf('tpcb10') };
   await migrate(dbs.w as string);
   const db = new pg.Client(dbs.w);
@@ -144,6 +153,7 @@ try {
   const runnable = scenarios.filter((s) => hasBatch || !s.name.includes('transfer_batch'));
   const rates = new Map<string, number[]>(runnable.map((s) => [s.name, []]));
   const cpu = new Map<string, number[]>(runnable.map((s) => [s.name, []]));
+  idleChildren = await children();
   for (let round = 1; round <= ROUNDS; round++) {
     for (const s of runnable) {
       const args = [...s.args];
@@ -161,6 +171,7 @@ try {
       });
       const transfers = tps * s.per;
       rates.get(s.name)?.push(transfers);
+      await backendsGone();
       cpu.get(s.name)?.push(((await reapedCpuMs()) - cpuBefore) / (transfers * SECONDS));
       console.log(`round ${round}: ${s.name}: ${transfers.toFixed(0)} transfers/s`);
     }
