@@ -13,6 +13,7 @@ GRANT USAGE ON SCHEMA wallet TO wallet_app, wallet_worker;
 
 -- wallet_app: the API (and `npm run cli`, which acts as the API's role).
 GRANT EXECUTE ON FUNCTION wallet.transfer TO wallet_app;
+GRANT EXECUTE ON FUNCTION wallet.transfer_batch TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.deposit TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.balance TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.history TO wallet_app;
@@ -37,6 +38,9 @@ GRANT EXECUTE ON FUNCTION wallet.release_receipts TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.mark_receipts_started TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.receipt_document TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.store_receipt_pdf TO wallet_worker;
+-- A coalesced print loads and stores its receipts in one statement each.
+GRANT EXECUTE ON FUNCTION wallet.receipt_documents TO wallet_worker;
+GRANT EXECUTE ON FUNCTION wallet.store_receipt_pdfs TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.receipt_backlog TO wallet_worker;
 
 -- Owner only: internal helpers (called inside the functions above) and DBA tools. Granted to nobody.
@@ -44,9 +48,9 @@ REVOKE ALL ON FUNCTION wallet.assert_valid_amount FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.assert_valid_idempotency_key FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.request_fingerprint FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.claim_idempotency_key FROM PUBLIC;
-REVOKE ALL ON FUNCTION wallet.open_receipt FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.max_balance FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.reject_transaction_change FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.refuse_deleting_history FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.audit FROM PUBLIC;
 -- Holds' internals (called inside hold, capture, release and transfer), its trigger and the DBA's sweep.
 REVOKE ALL ON FUNCTION wallet.check_available FROM PUBLIC;

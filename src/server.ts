@@ -27,9 +27,9 @@ const pool = createPool({
   url: db.url,
   max: config.dbPoolSize,
   role: config.databaseRole,
-  startsReceiptWorkflows: true, // the API starts receipt workflows itself; the SQL skips its NOTIFY
   applicationName: 'wallet-api',
   statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+  startsReceiptWorkflows: true,
 });
 const app = await buildApp({ pool, config });
 // An idle connection dropped by the server must not crash the process; the next query reconnects.

@@ -1,6 +1,7 @@
 // `npm run bench:api`: the API under load (autocannon: 10,000 users with valid credentials, 32 connections,
 // 20 s of transfers between random users), against the SQL function alone in the same run.
-// Prints requests/s, p50/p99 latency, status counts, the API's peak RSS, and API req/s / SQL TPS.
+// Prints requests/s, p50/p99 latency, status counts, the API's peak RSS, API req/s / SQL TPS, and one hot sender
+// sending single transfers vs batches of 100 (bench/api/hot-sender.ts).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import { hashPassword, verifyPassword } from '../../src/auth/passwords.js';
 import { createPool } from '../../src/db/pool.js';
 import { findFreePort } from '../../src/net/free-port.js';
 import { scratchDatabase } from '../scratch-database.js';
+import { hotSenderRuns } from './hot-sender.js';
 import { random, sqlTransferTps, warmUp } from './load.js';
 
 // The defaults are the benchmark; the overrides are for a quick smoke run.
@@ -17,6 +19,7 @@ const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const CONNECTIONS = 32;
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 20);
 const SQL_DURATION_S = Math.min(10, DURATION_S);
+const HOT_DURATION_S = Math.min(10, DURATION_S);
 const POOL_SIZE = 10; // the API's default DB_POOL_SIZE, used for the SQL loop too
 // Bench users' hashes use scrypt N=2^10 so that verifying 10,000 of them takes seconds, not many minutes;
 // the cost of one production-cost (N=2^15) login is measured and printed separately.
@@ -115,11 +118,19 @@ try {
       },
     ],
   });
+  const hot = await hotSenderRuns(
+    base,
+    auth[0] ?? '',
+    users.slice(1).map((u) => u.id),
+    CONNECTIONS,
+    HOT_DURATION_S,
+    random(seed + 2),
+  );
   const rss = await peakRssMiB(api.pid ?? 0);
   api.kill('SIGTERM');
   await new Promise((resolve) => api.on('exit', resolve));
 
-  const app = createPool({ url: db.url, max: POOL_SIZE, role: 'wallet_app', startsReceiptWorkflows: true });
+  const app = createPool({ url: db.url, max: POOL_SIZE, role: 'wallet_app' });
   const sql = await sqlTransferTps(app, users, CONNECTIONS, SQL_DURATION_S * 1000, random(seed + 1));
   await app.end();
   const audit = await admin.query('SELECT * FROM wallet.audit()');
@@ -136,6 +147,10 @@ try {
   log(`latency: p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`);
   log(`statuses: ${statuses}; errors ${result.errors}, timeouts ${result.timeouts}`);
   log(`API peak RSS: ${rss.toFixed(0)} MiB`);
+  log(
+    `hot sender over HTTP: single ${hot.singlePerS.toFixed(0)} transfers/s, batches of 100 ` +
+      `${hot.batchItemsPerS.toFixed(0)} transfers/s: ${(hot.batchItemsPerS / hot.singlePerS).toFixed(1)}x (${hot.statuses})`,
+  );
   log(
     `SQL wallet.transfer alone: ${sql.tps.toFixed(0)} TPS (${CONNECTIONS} loops, pool ${POOL_SIZE}, ${sql.errors} errors)`,
   );

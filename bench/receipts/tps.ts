@@ -15,7 +15,7 @@ import { uniformTransfer } from '../sql/scripts.js';
 
 export const TPS_CLIENTS = 4;
 const WALLETS = 1_000;
-const AS_THE_API = '-c role=wallet_app -c wallet.caller_starts_receipts=on';
+const AS_THE_API = '-c role=wallet_app';
 
 /** Funds WALLETS users in the (migrated, empty) database and writes the pgbench script; returns its path. */
 export async function prepareTransfers(url: string): Promise<string> {

@@ -1,5 +1,9 @@
 // bench/sql: pgbench against a migrated database with 10,000 funded wallets, fsync and synchronous_commit on,
-// 8 clients. Scenarios alternate in rounds so that machine noise hits them all alike; medians are reported.
+// 8 clients. Every scenario is a ratio to a yardstick measured in the same run: the minimal PL/pgSQL transfer
+// of minimal.sql (uniform or hot). Scenarios alternate in rounds so that machine noise hits them all alike;
+// medians are reported, with the server's CPU per call (the backends' user+system time, from the postmaster's
+// reaped-children counters, so it does not depend on what else the machine runs).
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,99 +12,198 @@ import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { migrate } from '../../src/db/migrate.js';
 import { findFreePort } from '../../src/net/free-port.js';
 import { pgbench, pgbenchInit } from '../pgbench.js';
-import { HELD_SENDER_TRANSFER, holdTenOn, serverCpuMs } from './holds.js';
-import { HOT_SENDER_TRANSFER, uniformTransfer, WALLETS } from './scripts.js';
+import { HELD_SENDER_TRANSFER, holdTenOn } from './holds.js';
+import { BATCH_ITEMS, HOT_SENDER_BATCH, hotSenderTransfer, uniformTransfer, WALLETS } from './scripts.js';
 
 const CLIENTS = 8;
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-// pgbench's default scale (1): the usual baseline, and what the issue's reference ratios were measured with.
-// At scale 1 every tpcb-like transaction updates the one branch row, so it is lock-bound like our hot sender;
-// BENCH_TPCB_SCALE=10 gives it a row per client (measured: 3330 TPS, transfer 1.60x of it).
-const TPCB_SCALE = Number(process.env.BENCH_TPCB_SCALE ?? 1);
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
 
 interface Scenario {
   name: string;
-  args: string[]; // pgbench arguments besides connection and duration
+  script?: string; // a custom script's text, else args hold the built-in
+  args: string[];
+  db: string; // which database of the run
   pgoptions?: string;
+  per: number; // transfers per pgbench transaction
+  baseline: string; // the scenario this one is a ratio to
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const MINIMAL = 'minimal function, uniform';
+const MINIMAL_HOT = 'minimal function, one hot sender';
+const HOT = 'wallet.transfer, one hot sender, as the API';
+// The API: the wallet_app role and a named prepared statement per connection (src/db/ledger.ts), which is
+// pgbench's -M prepared. A DBA in psql: superuser, simple query protocol, no session settings.
+// As src/server.ts connects: the API's role, and its receipt rows born leased to it (migration 0004).
+const API = '-c role=wallet_app -c wallet.caller_starts_receipts=on';
+const scenarios: Scenario[] = [
+  {
+    name: MINIMAL,
+    script: uniformTransfer(WALLETS, 'bench.transfer'),
+    args: ['-M', 'prepared'],
+    db: 'w',
+    per: 1,
+    baseline: MINIMAL,
+  },
+  {
+    name: MINIMAL_HOT,
+    script: hotSenderTransfer('bench.transfer'),
+    args: ['-M', 'prepared'],
+    db: 'w',
+    per: 1,
+    baseline: MINIMAL_HOT,
+  },
+  {
+    name: 'minimal function, uniform, simple protocol',
+    script: uniformTransfer(WALLETS, 'bench.transfer'),
+    args: [],
+    db: 'w',
+    per: 1,
+    baseline: MINIMAL,
+  },
+  {
+    name: 'tpcb-like, scale 1 (pgbench built-in)',
+    args: ['-b', 'tpcb-like'],
+    db: 'tpcb1',
+    per: 1,
+    baseline: MINIMAL,
+  },
+  {
+    name: 'tpcb-like, scale 10 (pgbench built-in)',
+    args: ['-b', 'tpcb-like'],
+    db: 'tpcb10',
+    per: 1,
+    baseline: MINIMAL,
+  },
+  {
+    name: 'wallet.transfer, uniform, as the API',
+    script: uniformTransfer(WALLETS),
+    args: ['-M', 'prepared'],
+    db: 'w',
+    pgoptions: API,
+    per: 1,
+    baseline: MINIMAL,
+  },
+  {
+    name: 'wallet.transfer, uniform, as psql',
+    script: uniformTransfer(WALLETS),
+    args: [],
+    db: 'w',
+    per: 1,
+    baseline: MINIMAL,
+  },
+  {
+    name: HOT,
+    script: hotSenderTransfer('wallet.transfer'),
+    args: ['-M', 'prepared'],
+    db: 'w',
+    pgoptions: API,
+    per: 1,
+    baseline: MINIMAL_HOT,
+  },
+  {
+    // Issue 12: open holds on the sender cost a transfer nothing it would notice (held is on the locked row).
+    name: 'wallet.transfer, hot sender with 10 open holds, as the API',
+    script: HELD_SENDER_TRANSFER,
+    args: ['-M', 'prepared'],
+    db: 'w',
+    pgoptions: API,
+    per: 1,
+    baseline: MINIMAL_HOT,
+  },
+  {
+    name: `wallet.transfer_batch of ${BATCH_ITEMS}, hot sender, as the API`,
+    script: HOT_SENDER_BATCH,
+    args: ['-M', 'prepared'],
+    db: 'w',
+    pgoptions: API,
+    per: BATCH_ITEMS,
+    baseline: HOT,
+  },
+];
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'wallet-bench-sql-'));
 const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await findFreePort() });
+const urlOf = (name: string) => Object.assign(new URL(server.url), { pathname: `/${name}` }).toString();
 try {
-  const url = new URL(server.url);
   const admin = new pg.Client(server.url);
   await admin.connect();
-  await admin.query('CREATE DATABASE bench');
+  for (const name of ['bench', 'tpcb1', 'tpcb10']) await admin.query(`CREATE DATABASE ${name}`);
+  const backend = (await admin.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+  const postmaster = Number((await readFile(`/proc/${backend}/stat`, 'utf8')).split(') ')[1]?.split(' ')[1]);
   await admin.end();
-  url.pathname = '/bench';
-  await migrate(url.toString());
-  const db = new pg.Client(url.toString());
+  // Backends are the postmaster's children: their CPU lands in its cutime + cstime when they exit.
+  const reapedCpuMs = async () => {
+    const fields = (await readFile(`/proc/${postmaster}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[14]) + Number(fields[15])) * 1000) / TICKS;
+  };
+  // pgbench returns before its backends have exited; their CPU must land in this scenario's count.
+  const children = async () =>
+    (await readFile(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8')).trim().split(/\s+/).length;
+  let idleChildren = 0;
+  const backendsGone = async () => {
+    for (let i = 0; i < 250 && (await children()) > idleChildren; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const dbs: Record<string, string> = { w: urlOf('bench'), tpcb1: urlOf('tpcb1'), tpcb10: urlOf('tpcb10') };
+  await migrate(dbs.w as string);
+  const db = new pg.Client(dbs.w);
   await db.connect();
   await db.query(await readFile(new URL('./setup.sql', import.meta.url), 'utf8'));
+  await db.query(await readFile(new URL('./minimal.sql', import.meta.url), 'utf8'));
+  const hasBatch = (await db.query("SELECT to_regproc('wallet.transfer_batch') IS NOT NULL AS b")).rows[0].b;
+  await holdTenOn(dbs.w as string);
   await db.query('VACUUM ANALYZE');
   const settings = await db.query(
     "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit')",
   );
   await db.end();
-  await pgbenchInit(url.toString(), TPCB_SCALE);
-  const uniform = path.join(dir, 'uniform.sql');
-  const hot = path.join(dir, 'hot.sql');
-  await writeFile(uniform, uniformTransfer(WALLETS));
-  await writeFile(hot, HOT_SENDER_TRANSFER);
-  const held = path.join(dir, 'held.sql');
-  await writeFile(held, HELD_SENDER_TRANSFER);
-  await holdTenOn(url.toString());
-
-  // As the API calls it: the wallet_app role, no NOTIFY (the API starts the workflow itself), and a named
-  // prepared statement per connection (src/db/ledger.ts), which is pgbench's -M prepared. As psql: the
-  // simple query protocol (parse and plan every call) and the NOTIFY.
-  const api = '-c role=wallet_app -c wallet.caller_starts_receipts=on';
-  const scenarios: Scenario[] = [
-    { name: 'tpcb-like (pgbench built-in)', args: ['-b', 'tpcb-like'] },
-    { name: 'wallet.transfer, uniform, as the API', args: ['-M', 'prepared', '-f', uniform], pgoptions: api },
-    { name: 'wallet.transfer, uniform, API unprepared', args: ['-f', uniform], pgoptions: api },
-    { name: 'wallet.transfer, uniform, as psql (NOTIFY)', args: ['-f', uniform] },
-    {
-      name: 'wallet.transfer, one hot sender, as the API',
-      args: ['-M', 'prepared', '-f', hot],
-      pgoptions: api,
-    },
-    {
-      name: 'wallet.transfer, hot sender with 10 open holds',
-      args: ['-M', 'prepared', '-f', held],
-      pgoptions: api,
-    },
-  ];
-  const cpuMs = new Map<string, number[]>(scenarios.map((s) => [s.name, []]));
-  const results = new Map<string, number[]>(scenarios.map((s) => [s.name, []]));
+  await pgbenchInit(dbs.tpcb1 as string, 1);
+  await pgbenchInit(dbs.tpcb10 as string, 10);
+  const runnable = scenarios.filter((s) => hasBatch || !s.name.includes('transfer_batch'));
+  const rates = new Map<string, number[]>(runnable.map((s) => [s.name, []]));
+  const cpu = new Map<string, number[]>(runnable.map((s) => [s.name, []]));
+  idleChildren = await children();
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const scenario of scenarios) {
-      const cpuBefore = await serverCpuMs(path.join(dir, 'data'));
-      const tps = await pgbench(url.toString(), {
+    for (const s of runnable) {
+      const args = [...s.args];
+      if (s.script) {
+        const file = path.join(dir, `${s.name.replace(/\W+/g, '_')}.sql`);
+        await writeFile(file, s.script);
+        args.push('-f', file);
+      }
+      const cpuBefore = await reapedCpuMs();
+      const tps = await pgbench(dbs[s.db] as string, {
         clients: CLIENTS,
         seconds: SECONDS,
-        args: scenario.args,
-        pgoptions: scenario.pgoptions,
+        args,
+        pgoptions: s.pgoptions,
       });
-      results.get(scenario.name)?.push(tps);
-      const cpu = (await serverCpuMs(path.join(dir, 'data'))) - cpuBefore;
-      cpuMs.get(scenario.name)?.push(cpu / (tps * SECONDS));
-      console.log(`round ${round}: ${scenario.name}: ${tps.toFixed(0)} TPS`);
+      const transfers = tps * s.per;
+      rates.get(s.name)?.push(transfers);
+      await backendsGone();
+      cpu.get(s.name)?.push(((await reapedCpuMs()) - cpuBefore) / (transfers * SECONDS));
+      console.log(`round ${round}: ${s.name}: ${transfers.toFixed(0)} transfers/s`);
     }
   }
-  const base = median(results.get(scenarios[0]?.name ?? '') ?? []);
   console.log(
-    `\n${os.availableParallelism()} cores, ${CLIENTS} clients, ${SECONDS} s x ${ROUNDS} rounds, tpcb scale ${TPCB_SCALE}, ` +
-      settings.rows.map((r) => `${r.name}=${r.setting}`).join(' '),
+    `\n${os.availableParallelism()} cores, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}, ${CLIENTS} clients, ` +
+      `${SECONDS} s x ${ROUNDS} rounds, ${settings.rows.map((r) => `${r.name}=${r.setting}`).join(' ')}`,
   );
-  for (const [name, values] of results) {
-    const tps = median(values);
+  console.log(`${'scenario'.padEnd(52)} ${'per s'.padStart(7)} ${'ms CPU'.padStart(7)}  ratio`);
+  for (const s of runnable) {
+    const rate = median(rates.get(s.name) ?? []);
+    const ratio = rate / median(rates.get(s.baseline) ?? []);
+    const ms = median(cpu.get(s.name) ?? []);
+    const of = s.baseline === s.name ? '(yardstick)' : `x ${s.baseline}`;
     console.log(
-      `${name.padEnd(48)} ${tps.toFixed(0).padStart(6)} TPS  ${(tps / base).toFixed(2)}x tpcb-like  ` +
-        `${median(cpuMs.get(name) ?? []).toFixed(3)} server CPU ms/transaction`,
+      `${s.name.padEnd(52)} ${rate.toFixed(0).padStart(7)} ${ms.toFixed(3).padStart(7)}  ${ratio.toFixed(2)} ${of}`,
     );
   }
 } catch (error) {

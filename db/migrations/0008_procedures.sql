@@ -157,29 +157,20 @@ $$;
 -- ==== db/procedures/money.sql ====
 
 -- The two ways money moves. Each is one call, one transaction: lock, check, update, append, outbox.
-
--- The receipt outbox row, written with its transaction. NOTIFY wakes the dispatcher at once; a caller that
--- starts the receipt workflow itself (the API) sets wallet.caller_starts_receipts = on to skip the NOTIFY,
--- whose commit-time cost is measurable under load. The dispatcher's sweep still covers a failed start.
-CREATE OR REPLACE FUNCTION wallet.open_receipt(p_transaction_id bigint)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = wallet, pg_temp
-AS $$
-BEGIN
-  INSERT INTO wallet.receipts (transaction_id) VALUES (p_transaction_id);
-  IF coalesce(current_setting('wallet.caller_starts_receipts', true), '') <> 'on' THEN
-    PERFORM pg_notify('wallet_receipt_pending', p_transaction_id::text);
-  END IF;
-END
-$$;
+-- The receipt outbox row is written with its transaction; the dispatcher polls for pending rows (no NOTIFY:
+-- PostgreSQL serialises every notifying commit on one global lock).
+--
+-- The hot functions are SECURITY DEFINER without a SET search_path: a per-function SET costs a GUC save and
+-- restore on every call and keeps SQL functions from being inlined. Instead every table and type they name is
+-- schema-qualified (types too, since pg_temp is searched first for types), and operators and functions
+-- resolve in pg_catalog, which comes first unless the caller lists it later behind a schema it may create
+-- objects in: no caller role may (wallet_app has no CREATE anywhere; pg_temp is never searched for them).
 
 -- What numeric(20,2) can hold: a clear error instead of a numeric overflow.
 CREATE OR REPLACE FUNCTION wallet.max_balance()
 RETURNS numeric
 LANGUAGE sql IMMUTABLE
-SET search_path = wallet, pg_temp
-AS $$ SELECT 999999999999999999.99::numeric $$;
+AS $$ SELECT 999999999999999999.99::pg_catalog.numeric $$;
 
 CREATE OR REPLACE FUNCTION wallet.transfer(
   p_sender_id bigint, p_receiver_id bigint, p_amount numeric, p_idempotency_key text DEFAULT NULL)
@@ -187,31 +178,37 @@ RETURNS TABLE (transaction_id bigint, sender_balance numeric, receiver_balance n
                created_at timestamptz, replayed boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = wallet, pg_temp
 AS $$
 DECLARE
-  fingerprint bytea;
+  fingerprint pg_catalog.bytea;
   earlier     wallet.transactions;
-  from_balance numeric;
-  from_held    numeric;
-  to_balance   numeric;
-  from_found   boolean;
-  to_found     boolean;
+  from_balance pg_catalog.numeric;
+  from_held    pg_catalog.numeric;
+  to_balance   pg_catalog.numeric;
+  from_found   pg_catalog.bool;
+  to_found     pg_catalog.bool;
   made        wallet.transactions;
 BEGIN
   IF p_sender_id = p_receiver_id THEN
     RAISE EXCEPTION 'cannot transfer to the same wallet'
       USING ERRCODE = 'W1004', DETAIL = format('sender and receiver are both wallet %s', p_sender_id);
   END IF;
-  PERFORM wallet.assert_valid_amount(p_amount, 'transfer');
+  -- The helper says exactly what is wrong; only a bad amount pays for the nested call.
+  IF p_amount IS NULL OR p_amount <= 0 OR p_amount > 1000000000000.00 OR p_amount <> round(p_amount, 2) THEN
+    PERFORM wallet.assert_valid_amount(p_amount, 'transfer');
+  END IF;
 
   IF p_idempotency_key IS NOT NULL THEN
     PERFORM wallet.assert_valid_idempotency_key(p_idempotency_key);
     fingerprint := wallet.request_fingerprint('transfer', p_sender_id, p_receiver_id, p_amount);
     earlier := wallet.claim_idempotency_key(p_sender_id, p_idempotency_key, fingerprint);
     IF earlier.id IS NOT NULL THEN
-      RETURN QUERY SELECT earlier.id, earlier.sender_balance_after, earlier.receiver_balance_after,
-                          earlier.created_at, true;
+      transaction_id := earlier.id;
+      sender_balance := earlier.sender_balance_after;
+      receiver_balance := earlier.receiver_balance_after;
+      created_at := earlier.created_at;
+      replayed := true;
+      RETURN NEXT;
       RETURN;
     END IF;
   END IF;
@@ -254,9 +251,15 @@ BEGIN
   VALUES ('transfer', p_sender_id, p_receiver_id, p_amount, from_balance - p_amount,
           to_balance + p_amount, p_idempotency_key, fingerprint)
   RETURNING t.* INTO made;
-  PERFORM wallet.open_receipt(made.id);
+  INSERT INTO wallet.receipts (transaction_id) VALUES (made.id);
 
-  RETURN QUERY SELECT made.id, made.sender_balance_after, made.receiver_balance_after, made.created_at, false;
+  -- Filling the OUT columns and RETURN NEXT: no query to run, unlike RETURN QUERY.
+  transaction_id := made.id;
+  sender_balance := made.sender_balance_after;
+  receiver_balance := made.receiver_balance_after;
+  created_at := made.created_at;
+  replayed := false;
+  RETURN NEXT;
 END
 $$;
 
@@ -264,12 +267,11 @@ CREATE OR REPLACE FUNCTION wallet.deposit(p_user_id bigint, p_amount numeric, p_
 RETURNS TABLE (transaction_id bigint, balance numeric, created_at timestamptz, replayed boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = wallet, pg_temp
 AS $$
 DECLARE
-  fingerprint bytea;
+  fingerprint pg_catalog.bytea;
   earlier     wallet.transactions;
-  new_balance numeric;
+  new_balance pg_catalog.numeric;
   made        wallet.transactions;
 BEGIN
   PERFORM wallet.assert_valid_amount(p_amount, 'deposit');
@@ -300,9 +302,154 @@ BEGIN
                                         request_fingerprint)
   VALUES ('deposit', p_user_id, p_amount, new_balance, p_idempotency_key, fingerprint)
   RETURNING t.* INTO made;
-  PERFORM wallet.open_receipt(made.id);
+  INSERT INTO wallet.receipts (transaction_id) VALUES (made.id);
 
   RETURN QUERY SELECT made.id, made.receiver_balance_after, made.created_at, false;
+END
+$$;
+
+
+-- ==== db/procedures/batch.sql ====
+
+-- Fan-out: one sender, many receivers, one commit, all or nothing. Each item is its own transaction row with
+-- its own receipt, exactly as if wallet.transfer had been called for it in order.
+--
+-- The idempotency key goes on the batch's first row only (with the whole batch's fingerprint), so per-key
+-- uniqueness is the same index as for single transfers. The batch holds the sender's row lock from its first
+-- insert to its commit, so no other transfer from that sender can take an id in between: a replay finds the
+-- batch as the sender's rows from the keyed one on, as many as the batch has items.
+CREATE OR REPLACE FUNCTION wallet.transfer_batch(
+  p_sender_id bigint, p_receiver_ids bigint[], p_amounts numeric[], p_idempotency_key text DEFAULT NULL)
+RETURNS TABLE (item integer, transaction_id bigint, receiver_id bigint, amount numeric, sender_balance numeric,
+               receiver_balance numeric, created_at timestamptz, replayed boolean)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+DECLARE
+  items       integer := coalesce(cardinality(p_receiver_ids), 0);
+  fingerprint bytea;
+  earlier     wallet.transactions;
+  from_balance numeric;
+  from_held   numeric;
+  holds_due   timestamptz;
+  available   numeric; -- what the batch may spend: the balance less the sender's open, unexpired holds
+  bad         record;
+BEGIN
+  IF items = 0 OR coalesce(cardinality(p_amounts), 0) = 0 THEN
+    RAISE EXCEPTION 'batch is empty' USING ERRCODE = 'W1030', DETAIL = 'a batch has 1 to 10000 items';
+  END IF;
+  IF cardinality(p_amounts) <> items THEN
+    RAISE EXCEPTION 'batch arrays differ in length' USING ERRCODE = 'W1031',
+      DETAIL = format('%s receivers, %s amounts', items, cardinality(p_amounts));
+  END IF;
+  IF items > 10000 THEN
+    RAISE EXCEPTION 'batch is too large' USING ERRCODE = 'W1032',
+      DETAIL = format('%s items, at most 10000', items);
+  END IF;
+
+  -- Arguments first, as wallet.transfer checks them: the first item with a bad one fails the batch.
+  SELECT x.i, x.r, x.a INTO bad
+    FROM unnest(p_receiver_ids, p_amounts) WITH ORDINALITY AS x(r, a, i)
+   WHERE x.r IS NOT DISTINCT FROM p_sender_id
+      OR x.a IS NULL OR x.a <= 0 OR x.a > 1000000000000.00 OR x.a <> round(x.a, 2)
+   ORDER BY x.i LIMIT 1;
+  IF FOUND THEN
+    IF bad.r = p_sender_id THEN
+      RAISE EXCEPTION 'cannot transfer to the same wallet' USING ERRCODE = 'W1004',
+        DETAIL = format('item %s: sender and receiver are both wallet %s', bad.i, p_sender_id);
+    END IF;
+    PERFORM wallet.assert_valid_amount(bad.a, format('item %s: transfer', bad.i));
+  END IF;
+
+  IF p_idempotency_key IS NOT NULL THEN
+    PERFORM wallet.assert_valid_idempotency_key(p_idempotency_key);
+    fingerprint := sha256(convert_to(
+      concat_ws('|', 'batch', p_sender_id,
+                (SELECT string_agg(coalesce(x.r::text, '-') || ':' || round(x.a, 2)::text, ',' ORDER BY x.i)
+                   FROM unnest(p_receiver_ids, p_amounts) WITH ORDINALITY AS x(r, a, i))),
+      'UTF8'));
+    earlier := wallet.claim_idempotency_key(p_sender_id, p_idempotency_key, fingerprint);
+    IF earlier.id IS NOT NULL THEN
+      RETURN QUERY
+        SELECT row_number() OVER (ORDER BY t.id)::integer, t.id, t.receiver_id, t.amount, t.sender_balance_after,
+               t.receiver_balance_after, t.created_at, true
+          FROM (SELECT * FROM wallet.transactions t
+                 WHERE t.sender_id = p_sender_id AND t.id >= earlier.id ORDER BY t.id LIMIT items) t
+         ORDER BY t.id;
+      RETURN;
+    END IF;
+  END IF;
+
+  -- Every distinct wallet once, in ascending id order, before anything moves: batches and single transfers
+  -- all lock in one order, so none can deadlock another.
+  PERFORM 1 FROM wallet.wallets w
+    WHERE w.user_id = ANY (p_receiver_ids || p_sender_id)
+    ORDER BY w.user_id
+      FOR UPDATE;
+  SELECT w.balance, w.held, w.holds_expire_at INTO from_balance, from_held, holds_due
+    FROM wallet.wallets w WHERE w.user_id = p_sender_id;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'sender wallet not found' USING ERRCODE = 'W1002', DETAIL = format('no wallet %s', p_sender_id);
+  END IF;
+  -- Money held for others is not the batch's to spend; a hold past its expiry is, at once (no sweep needed):
+  -- expire the sender's due holds under the lock just taken, as wallet.check_available does for a transfer.
+  IF holds_due <= clock_timestamp() THEN
+    from_held := wallet.expire_due_holds(p_sender_id);
+  END IF;
+  available := from_balance - from_held;
+
+  -- The first item that cannot go through at its point of the batch: an unknown receiver, the sender short
+  -- of this item after the ones before it, or a receiver pushed past the maximum balance.
+  SELECT x.i, x.r, x.a, x.spent, w.user_id IS NULL AS unknown, w.balance + x.credited > wallet.max_balance() AS over
+    INTO bad
+    FROM (SELECT y.i, y.r, y.a, sum(y.a) OVER (ORDER BY y.i) AS spent,
+                 sum(y.a) OVER (PARTITION BY y.r ORDER BY y.i) AS credited
+            FROM unnest(p_receiver_ids, p_amounts) WITH ORDINALITY AS y(r, a, i)) x
+    LEFT JOIN wallet.wallets w ON w.user_id = x.r
+   WHERE w.user_id IS NULL OR x.spent > available OR w.balance + x.credited > wallet.max_balance()
+   ORDER BY x.i LIMIT 1;
+  IF FOUND THEN
+    IF bad.unknown THEN
+      RAISE EXCEPTION 'receiver wallet not found' USING ERRCODE = 'W1003',
+        DETAIL = format('item %s: no wallet %s', bad.i, coalesce(bad.r::text, 'NULL'));
+    ELSIF bad.spent > available THEN
+      RAISE EXCEPTION 'insufficient funds' USING ERRCODE = 'W1001',
+        DETAIL = format('item %s: wallet %s has %s available (%s held) after the items before it, item needs %s',
+                        bad.i, p_sender_id, available - (bad.spent - bad.a), from_held, round(bad.a, 2));
+    END IF;
+    RAISE EXCEPTION 'receiver balance would exceed the maximum' USING ERRCODE = 'W1014',
+      DETAIL = format('item %s: wallet %s would pass the maximum balance %s with %s',
+                      bad.i, bad.r, wallet.max_balance(), round(bad.a, 2));
+  END IF;
+
+  -- One statement moves everything: the balances before it, per item, come from the same snapshot.
+  RETURN QUERY
+  WITH planned AS (
+    SELECT x.i, x.r, x.a, from_balance - sum(x.a) OVER (ORDER BY x.i) AS sender_after,
+           w.balance + sum(x.a) OVER (PARTITION BY x.r ORDER BY x.i) AS receiver_after
+      FROM unnest(p_receiver_ids, p_amounts) WITH ORDINALITY AS x(r, a, i)
+      JOIN wallet.wallets w ON w.user_id = x.r
+  ), debited AS (
+    UPDATE wallet.wallets w SET balance = w.balance - (SELECT sum(p.a) FROM planned p), updated_at = now()
+     WHERE w.user_id = p_sender_id
+  ), credited AS (
+    UPDATE wallet.wallets w SET balance = w.balance + c.total, updated_at = now()
+      FROM (SELECT p.r, sum(p.a) AS total FROM planned p GROUP BY p.r) c
+     WHERE w.user_id = c.r
+  ), made AS (
+    INSERT INTO wallet.transactions AS t (kind, sender_id, receiver_id, amount, sender_balance_after,
+                                          receiver_balance_after, idempotency_key, request_fingerprint)
+    SELECT 'transfer', p_sender_id, p.r, p.a, p.sender_after, p.receiver_after,
+           CASE WHEN p.i = 1 THEN p_idempotency_key END, CASE WHEN p.i = 1 THEN fingerprint END
+      FROM planned p ORDER BY p.i
+    RETURNING t.*
+  ), receipts AS (
+    INSERT INTO wallet.receipts (transaction_id) SELECT m.id FROM made m
+  )
+  SELECT row_number() OVER (ORDER BY m.id)::integer, m.id, m.receiver_id, m.amount, m.sender_balance_after,
+         m.receiver_balance_after, m.created_at, false
+    FROM made m ORDER BY m.id;
 END
 $$;
 
@@ -853,6 +1000,67 @@ BEGIN
 END
 $$;
 
+-- What a worker prints for many receipts at once: receipt_document's columns for each id that exists (a
+-- missing id has no row; the caller reports it). One statement per coalesced print instead of one per receipt.
+CREATE OR REPLACE FUNCTION wallet.receipt_documents(p_transaction_ids bigint[])
+RETURNS TABLE (transaction_id bigint, kind text, created_at timestamptz, sender_id bigint, sender_username text,
+               receiver_id bigint, receiver_username text, amount numeric, record_sha256 text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+  SELECT t.id, t.kind, t.created_at, t.sender_id, s.username, t.receiver_id, r.username, t.amount,
+         encode(sha256(convert_to(concat_ws('|', t.id, t.kind, coalesce(t.sender_id::text, '-'), t.receiver_id,
+                                            t.amount, to_char(t.created_at AT TIME ZONE 'UTC',
+                                                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')), 'UTF8')), 'hex')
+    FROM wallet.transactions t
+    LEFT JOIN wallet.users s ON s.id = t.sender_id
+    JOIN wallet.users r ON r.id = t.receiver_id
+   WHERE t.id = ANY (p_transaction_ids)
+$$;
+
+-- Stores many PDFs in one call, idempotently: a receipt already rendered keeps its PDF. One row per input
+-- position, in order; stored_now is true only where this call stored the PDF (for an id given twice, at its
+-- first position); an id without a receipt row comes back with status NULL (the caller reports it).
+CREATE OR REPLACE FUNCTION wallet.store_receipt_pdfs(p_transaction_ids bigint[], p_pdfs bytea[])
+RETURNS TABLE (transaction_id bigint, status text, pdf_size integer, pdf_sha256 text, rendered_at timestamptz,
+               stored_now boolean)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+DECLARE
+  stored_ids bigint[];
+BEGIN
+  IF cardinality(p_transaction_ids) IS DISTINCT FROM cardinality(p_pdfs) THEN
+    RAISE EXCEPTION 'receipt ids and PDFs differ in number' USING ERRCODE = '22023',
+      DETAIL = format('%s ids, %s PDFs', cardinality(p_transaction_ids), cardinality(p_pdfs));
+  END IF;
+  IF EXISTS (SELECT 1 FROM unnest(p_pdfs) AS p(pdf) WHERE p.pdf IS NULL OR length(p.pdf) = 0) THEN
+    RAISE EXCEPTION 'receipt PDF is empty' USING ERRCODE = 'W1015';
+  END IF;
+  WITH first AS (
+    SELECT DISTINCT ON (i.id) i.id, i.pdf FROM unnest(p_transaction_ids, p_pdfs) WITH ORDINALITY AS i(id, pdf, n)
+     ORDER BY i.id, i.n
+  ), stored AS (
+    UPDATE wallet.receipts r
+       SET status = 'rendered', pdf = f.pdf, pdf_size = length(f.pdf), pdf_sha256 = encode(sha256(f.pdf), 'hex'),
+           rendered_at = now()
+      FROM first f
+     WHERE r.transaction_id = f.id AND r.status = 'pending'
+    RETURNING r.transaction_id
+  )
+  SELECT array_agg(stored.transaction_id) INTO stored_ids FROM stored;
+  -- A new statement, so a new snapshot: it sees our update and one another worker committed meanwhile.
+  RETURN QUERY
+  SELECT i.id, r.status, r.pdf_size, r.pdf_sha256, r.rendered_at,
+         coalesce(i.id = ANY (stored_ids), false) AND i.n = min(i.n) OVER (PARTITION BY i.id)
+    FROM unnest(p_transaction_ids) WITH ORDINALITY AS i(id, n)
+    LEFT JOIN wallet.receipts r ON r.transaction_id = i.id
+   ORDER BY i.n;
+END
+$$;
+
 -- For a download: nothing at all unless the caller is a party, so existence does not leak.
 CREATE OR REPLACE FUNCTION wallet.receipt_for(p_user_id bigint, p_transaction_id bigint)
 RETURNS TABLE (status text, pdf bytea, pdf_sha256 text)
@@ -934,6 +1142,16 @@ AS $$
            SELECT 1 FROM wallet.holds h WHERE h.capture_transaction_id = t.id AND h.status = 'captured'
               AND h.sender_id = t.sender_id AND h.receiver_id = t.receiver_id
               AND h.captured_amount = t.amount AND h.amount >= t.amount)
+  -- What the dropped foreign keys enforced on insert: only the ledger functions write, and they never do this.
+  UNION ALL
+  SELECT 'unknown_wallet', coalesce(t.sender_id, t.receiver_id), t.id,
+         format('transaction %s names a wallet that does not exist', t.id)
+    FROM wallet.transactions t
+   WHERE NOT EXISTS (SELECT 1 FROM wallet.wallets w WHERE w.user_id = t.receiver_id)
+      OR (t.sender_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM wallet.wallets w WHERE w.user_id = t.sender_id))
+  UNION ALL
+  SELECT 'orphan_receipt', NULL, r.transaction_id, format('receipt %s has no transaction', r.transaction_id)
+    FROM wallet.receipts r WHERE NOT EXISTS (SELECT 1 FROM wallet.transactions t WHERE t.id = r.transaction_id)
 $$;
 
 
@@ -954,6 +1172,7 @@ GRANT USAGE ON SCHEMA wallet TO wallet_app, wallet_worker;
 
 -- wallet_app: the API (and `npm run cli`, which acts as the API's role).
 GRANT EXECUTE ON FUNCTION wallet.transfer TO wallet_app;
+GRANT EXECUTE ON FUNCTION wallet.transfer_batch TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.deposit TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.balance TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.history TO wallet_app;
@@ -978,6 +1197,9 @@ GRANT EXECUTE ON FUNCTION wallet.release_receipts TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.mark_receipts_started TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.receipt_document TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.store_receipt_pdf TO wallet_worker;
+-- A coalesced print loads and stores its receipts in one statement each.
+GRANT EXECUTE ON FUNCTION wallet.receipt_documents TO wallet_worker;
+GRANT EXECUTE ON FUNCTION wallet.store_receipt_pdfs TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.receipt_backlog TO wallet_worker;
 
 -- Owner only: internal helpers (called inside the functions above) and DBA tools. Granted to nobody.
@@ -985,9 +1207,9 @@ REVOKE ALL ON FUNCTION wallet.assert_valid_amount FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.assert_valid_idempotency_key FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.request_fingerprint FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.claim_idempotency_key FROM PUBLIC;
-REVOKE ALL ON FUNCTION wallet.open_receipt FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.max_balance FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.reject_transaction_change FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.refuse_deleting_history FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.audit FROM PUBLIC;
 -- Holds' internals (called inside hold, capture, release and transfer), its trigger and the DBA's sweep.
 REVOKE ALL ON FUNCTION wallet.check_available FROM PUBLIC;

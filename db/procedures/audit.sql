@@ -53,4 +53,14 @@ AS $$
            SELECT 1 FROM wallet.holds h WHERE h.capture_transaction_id = t.id AND h.status = 'captured'
               AND h.sender_id = t.sender_id AND h.receiver_id = t.receiver_id
               AND h.captured_amount = t.amount AND h.amount >= t.amount)
+  -- What the dropped foreign keys enforced on insert: only the ledger functions write, and they never do this.
+  UNION ALL
+  SELECT 'unknown_wallet', coalesce(t.sender_id, t.receiver_id), t.id,
+         format('transaction %s names a wallet that does not exist', t.id)
+    FROM wallet.transactions t
+   WHERE NOT EXISTS (SELECT 1 FROM wallet.wallets w WHERE w.user_id = t.receiver_id)
+      OR (t.sender_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM wallet.wallets w WHERE w.user_id = t.sender_id))
+  UNION ALL
+  SELECT 'orphan_receipt', NULL, r.transaction_id, format('receipt %s has no transaction', r.transaction_id)
+    FROM wallet.receipts r WHERE NOT EXISTS (SELECT 1 FROM wallet.transactions t WHERE t.id = r.transaction_id)
 $$;

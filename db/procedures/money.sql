@@ -1,27 +1,18 @@
 -- The two ways money moves. Each is one call, one transaction: lock, check, update, append, outbox.
-
--- The receipt outbox row, written with its transaction. NOTIFY wakes the dispatcher at once; a caller that
--- starts the receipt workflow itself (the API) sets wallet.caller_starts_receipts = on to skip the NOTIFY,
--- whose commit-time cost is measurable under load. The dispatcher's sweep still covers a failed start.
-CREATE OR REPLACE FUNCTION wallet.open_receipt(p_transaction_id bigint)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = wallet, pg_temp
-AS $$
-BEGIN
-  INSERT INTO wallet.receipts (transaction_id) VALUES (p_transaction_id);
-  IF coalesce(current_setting('wallet.caller_starts_receipts', true), '') <> 'on' THEN
-    PERFORM pg_notify('wallet_receipt_pending', p_transaction_id::text);
-  END IF;
-END
-$$;
+-- The receipt outbox row is written with its transaction; the dispatcher polls for pending rows (no NOTIFY:
+-- PostgreSQL serialises every notifying commit on one global lock).
+--
+-- The hot functions are SECURITY DEFINER without a SET search_path: a per-function SET costs a GUC save and
+-- restore on every call and keeps SQL functions from being inlined. Instead every table and type they name is
+-- schema-qualified (types too, since pg_temp is searched first for types), and operators and functions
+-- resolve in pg_catalog, which comes first unless the caller lists it later behind a schema it may create
+-- objects in: no caller role may (wallet_app has no CREATE anywhere; pg_temp is never searched for them).
 
 -- What numeric(20,2) can hold: a clear error instead of a numeric overflow.
 CREATE OR REPLACE FUNCTION wallet.max_balance()
 RETURNS numeric
 LANGUAGE sql IMMUTABLE
-SET search_path = wallet, pg_temp
-AS $$ SELECT 999999999999999999.99::numeric $$;
+AS $$ SELECT 999999999999999999.99::pg_catalog.numeric $$;
 
 CREATE OR REPLACE FUNCTION wallet.transfer(
   p_sender_id bigint, p_receiver_id bigint, p_amount numeric, p_idempotency_key text DEFAULT NULL)
@@ -29,31 +20,37 @@ RETURNS TABLE (transaction_id bigint, sender_balance numeric, receiver_balance n
                created_at timestamptz, replayed boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = wallet, pg_temp
 AS $$
 DECLARE
-  fingerprint bytea;
+  fingerprint pg_catalog.bytea;
   earlier     wallet.transactions;
-  from_balance numeric;
-  from_held    numeric;
-  to_balance   numeric;
-  from_found   boolean;
-  to_found     boolean;
+  from_balance pg_catalog.numeric;
+  from_held    pg_catalog.numeric;
+  to_balance   pg_catalog.numeric;
+  from_found   pg_catalog.bool;
+  to_found     pg_catalog.bool;
   made        wallet.transactions;
 BEGIN
   IF p_sender_id = p_receiver_id THEN
     RAISE EXCEPTION 'cannot transfer to the same wallet'
       USING ERRCODE = 'W1004', DETAIL = format('sender and receiver are both wallet %s', p_sender_id);
   END IF;
-  PERFORM wallet.assert_valid_amount(p_amount, 'transfer');
+  -- The helper says exactly what is wrong; only a bad amount pays for the nested call.
+  IF p_amount IS NULL OR p_amount <= 0 OR p_amount > 1000000000000.00 OR p_amount <> round(p_amount, 2) THEN
+    PERFORM wallet.assert_valid_amount(p_amount, 'transfer');
+  END IF;
 
   IF p_idempotency_key IS NOT NULL THEN
     PERFORM wallet.assert_valid_idempotency_key(p_idempotency_key);
     fingerprint := wallet.request_fingerprint('transfer', p_sender_id, p_receiver_id, p_amount);
     earlier := wallet.claim_idempotency_key(p_sender_id, p_idempotency_key, fingerprint);
     IF earlier.id IS NOT NULL THEN
-      RETURN QUERY SELECT earlier.id, earlier.sender_balance_after, earlier.receiver_balance_after,
-                          earlier.created_at, true;
+      transaction_id := earlier.id;
+      sender_balance := earlier.sender_balance_after;
+      receiver_balance := earlier.receiver_balance_after;
+      created_at := earlier.created_at;
+      replayed := true;
+      RETURN NEXT;
       RETURN;
     END IF;
   END IF;
@@ -96,9 +93,15 @@ BEGIN
   VALUES ('transfer', p_sender_id, p_receiver_id, p_amount, from_balance - p_amount,
           to_balance + p_amount, p_idempotency_key, fingerprint)
   RETURNING t.* INTO made;
-  PERFORM wallet.open_receipt(made.id);
+  INSERT INTO wallet.receipts (transaction_id) VALUES (made.id);
 
-  RETURN QUERY SELECT made.id, made.sender_balance_after, made.receiver_balance_after, made.created_at, false;
+  -- Filling the OUT columns and RETURN NEXT: no query to run, unlike RETURN QUERY.
+  transaction_id := made.id;
+  sender_balance := made.sender_balance_after;
+  receiver_balance := made.receiver_balance_after;
+  created_at := made.created_at;
+  replayed := false;
+  RETURN NEXT;
 END
 $$;
 
@@ -106,12 +109,11 @@ CREATE OR REPLACE FUNCTION wallet.deposit(p_user_id bigint, p_amount numeric, p_
 RETURNS TABLE (transaction_id bigint, balance numeric, created_at timestamptz, replayed boolean)
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = wallet, pg_temp
 AS $$
 DECLARE
-  fingerprint bytea;
+  fingerprint pg_catalog.bytea;
   earlier     wallet.transactions;
-  new_balance numeric;
+  new_balance pg_catalog.numeric;
   made        wallet.transactions;
 BEGIN
   PERFORM wallet.assert_valid_amount(p_amount, 'deposit');
@@ -142,7 +144,7 @@ BEGIN
                                         request_fingerprint)
   VALUES ('deposit', p_user_id, p_amount, new_balance, p_idempotency_key, fingerprint)
   RETURNING t.* INTO made;
-  PERFORM wallet.open_receipt(made.id);
+  INSERT INTO wallet.receipts (transaction_id) VALUES (made.id);
 
   RETURN QUERY SELECT made.id, made.receiver_balance_after, made.created_at, false;
 END

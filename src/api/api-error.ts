@@ -12,6 +12,8 @@ export class ApiError extends Error {
     message: string,
     readonly headers: Record<string, string> = {},
     readonly details?: ErrorDetail[],
+    /** The 1-based item of a batch that failed it. */
+    public item?: number,
   ) {
     super(message);
   }

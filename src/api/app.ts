@@ -14,6 +14,7 @@ import { docs } from './docs.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { addMethodNotAllowed, recordRoutes } from './methods.js';
 import { createTemporalReceiptStarter, type ReceiptStarter } from './receipts.js';
+import { batchRoutes } from './routes/batch.js';
 import { holdRoutes } from './routes/holds.js';
 import { systemRoutes } from './routes/system.js';
 import { transactionRoutes } from './routes/transactions.js';
@@ -23,7 +24,7 @@ import { integersFromText } from './validation.js';
 export const BODY_LIMIT = 16 * 1024;
 
 export interface AppDeps {
-  /** A pool acting as wallet_app, created with startsReceiptWorkflows: true. */
+  /** A pool acting as wallet_app. */
   pool: pg.Pool;
   config: Pick<
     Config,
@@ -64,6 +65,7 @@ export const walletApi = fp(
     await app.register(async (secured) => {
       await secured.register(walletAuth, { pool: ctx.pool, auth: opts.auth });
       await secured.register(walletRoutes, ctx);
+      await secured.register(batchRoutes, ctx);
       await secured.register(transactionRoutes, ctx);
       await secured.register(holdRoutes, ctx);
     });

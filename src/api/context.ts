@@ -17,3 +17,6 @@ export function caller(request: FastifyRequest): AuthUser {
   if (!request.user) throw unauthorized();
   return request.user;
 }
+
+/** Where a transaction's receipt is served (GET .../receipt). */
+export const receiptUrl = (transactionId: number) => `/api/wallet/transactions/${transactionId}/receipt`;

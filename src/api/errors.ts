@@ -45,6 +45,10 @@ const BY_SQLSTATE: Record<string, (error: unknown) => ApiError> = {
   [SqlState.invalidIdempotencyKey]: () => new ApiError(400, 'validation_error', KEY_RULE),
   [SqlState.balanceOverLimit]: () =>
     new ApiError(422, 'balance_limit_exceeded', 'The receiving wallet would exceed its maximum balance'),
+  [SqlState.batchEmpty]: () => new ApiError(400, 'validation_error', 'A batch has 1 to 1000 transfers'),
+  [SqlState.batchLengthMismatch]: () =>
+    new ApiError(400, 'validation_error', 'A batch has 1 to 1000 transfers'),
+  [SqlState.batchTooLarge]: () => new ApiError(400, 'validation_error', 'A batch has 1 to 1000 transfers'),
   [SqlState.transactionNotFound]: notFound,
   [SqlState.userNotFound]: notFound,
   [SqlState.invalidHoldExpiry]: () => new ApiError(400, 'validation_error', EXPIRES_RULE),
@@ -141,6 +145,7 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   else request.log[level]({ err: error, code: apiError.code }, 'request failed');
   if (apiError.statusCode === 401) reply.header('WWW-Authenticate', 'Basic realm="wallet"');
   const body: Record<string, unknown> = { error: apiError.message, code: apiError.code };
+  if (apiError.item !== undefined) body.item = apiError.item;
   if (apiError.details) body.details = apiError.details;
   return reply.code(apiError.statusCode).headers(apiError.headers).send(body);
 }

@@ -120,6 +120,59 @@ export const transferResponse = {
   },
 };
 
+export const MAX_BATCH_ITEMS = 1000;
+
+export const batchBody = {
+  type: 'object',
+  required: ['transfers'],
+  additionalProperties: false,
+  properties: {
+    transfers: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_BATCH_ITEMS,
+      description: `1 to ${MAX_BATCH_ITEMS} transfers from the caller, made in this order, all or none`,
+      items: transferBody,
+    },
+  },
+};
+
+export const batchResponse = {
+  description: 'Every transfer of the batch is done, or a replay of the batch',
+  headers: replayed,
+  type: 'object',
+  required: ['message', 'sender_balance', 'transfers'],
+  properties: {
+    message: { type: 'string', enum: ['Batch transfer successful'] },
+    sender_balance: money("The sender's balance after the whole batch"),
+    transfers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['transaction_id', 'receiver_id', 'amount', 'receipt'],
+        properties: {
+          transaction_id: id('The transfer’s own transaction'),
+          receiver_id: id('The receiving wallet'),
+          amount: money('The amount moved'),
+          receipt,
+        },
+      },
+    },
+  },
+};
+
+/** An error that may name the batch item that caused it. */
+export function batchErrorResponse(description: string, headers?: Record<string, object>) {
+  const base = errorResponse(description, headers);
+  return {
+    ...base,
+    properties: {
+      ...base.properties,
+      item: { type: 'integer', minimum: 1, description: 'The failing item, 1-based' },
+    },
+  };
+}
+
 export const depositBody = {
   type: 'object',
   required: ['amount'],
@@ -193,4 +246,17 @@ export const transactionParams = {
   required: ['id'],
   additionalProperties: false,
   properties: { id: id('The transaction id') },
+};
+
+/** Errors of every route that takes an Idempotency-Key and a JSON body. */
+export const keyed = {
+  400: errorResponse(
+    'Bad JSON, a missing or unknown field, a bad amount or Idempotency-Key (validation_error)',
+  ),
+  409: errorResponse(
+    'The same Idempotency-Key is being processed right now (idempotency_key_in_use)',
+    retryAfter,
+  ),
+  413: errorResponse('The body is over 16 KiB (payload_too_large)'),
+  415: errorResponse('The body is not JSON (unsupported_media_type)'),
 };

@@ -12,6 +12,17 @@ export interface TransferRow {
   replayed: boolean;
 }
 
+export interface BatchItemRow {
+  item: number;
+  transaction_id: number;
+  receiver_id: number;
+  amount: string;
+  sender_balance: string;
+  receiver_balance: string;
+  created_at: Date;
+  replayed: boolean;
+}
+
 export interface DepositRow {
   transaction_id: number;
   balance: string;
@@ -93,6 +104,14 @@ export const ledger = {
       senderId,
       receiverId,
       amount,
+      key ?? null,
+    ]),
+
+  transferBatch: (db: Queryable, senderId: number, receiverIds: number[], amounts: string[], key?: string) =>
+    all<BatchItemRow>(db, 'SELECT * FROM wallet.transfer_batch($1, $2::bigint[], $3::numeric[], $4)', [
+      senderId,
+      receiverIds,
+      amounts,
       key ?? null,
     ]),
 

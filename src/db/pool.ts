@@ -13,17 +13,19 @@ export interface PoolOptions {
   max?: number;
   /** The role to act as (SET ROLE at connect); the API uses the least-privileged wallet_app. */
   role?: string;
-  /** The caller starts receipt workflows itself, so the SQL functions skip the NOTIFY. */
-  startsReceiptWorkflows?: boolean;
   applicationName?: string;
   statementTimeoutMs?: number;
+  /** The API starts each receipt's workflow itself right after COMMIT: its receipt rows are then born leased
+   *  to it (the claimed_at/claimed_by defaults of migration 0004), so the dispatcher's poll leaves them alone
+   *  unless the API's start fails and the lease runs out. */
+  startsReceiptWorkflows?: boolean;
 }
 
 export function createPool(opts: PoolOptions): pg.Pool {
   const settings: string[] = [];
   if (opts.role) settings.push(`-c role=${opts.role}`);
-  if (opts.startsReceiptWorkflows) settings.push('-c wallet.caller_starts_receipts=on');
   if (opts.statementTimeoutMs) settings.push(`-c statement_timeout=${opts.statementTimeoutMs}`);
+  if (opts.startsReceiptWorkflows) settings.push('-c wallet.caller_starts_receipts=on');
   return new pg.Pool({
     connectionString: opts.url,
     max: opts.max ?? 10,

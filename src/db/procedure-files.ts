@@ -3,6 +3,7 @@ export const PROCEDURE_FILES = [
   'validation.sql',
   'users.sql',
   'money.sql',
+  'batch.sql',
   'holds.sql',
   'holds_settle.sql',
   'holds_views.sql',

@@ -22,6 +22,10 @@ export const SqlState = {
   captureExceedsHold: 'W1023',
   notHoldReceiver: 'W1024',
   holdImmutable: 'W1025',
+  // Batches take W1030-W1032.
+  batchEmpty: 'W1030',
+  batchLengthMismatch: 'W1031',
+  batchTooLarge: 'W1032',
 } as const;
 
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];

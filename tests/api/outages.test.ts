@@ -73,7 +73,7 @@ describe('database down', () => {
 
   it('answers 503 while the database is cut off, and recovers when it is back', async () => {
     const proxy = await databaseProxy(new URL(ctx.db.url));
-    const pool = createPool({ url: proxy.url, role: 'wallet_app', startsReceiptWorkflows: true });
+    const pool = createPool({ url: proxy.url, role: 'wallet_app' });
     pool.on('error', () => undefined); // idle connections die with the proxy; the server logs these
     const app = await buildApp({ pool, config: testConfig, receipts: new FakeReceipts(), logger: false });
     const [a, b] = [await ctx.user('cut', '10.00'), await ctx.user('cut')];

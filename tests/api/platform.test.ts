@@ -114,6 +114,7 @@ describe('docs and the OpenAPI document', () => {
     expect(routes.sort()).toEqual(
       [
         'POST /api/wallet/transfer/',
+        'POST /api/wallet/transfer/batch/',
         'POST /api/wallet/deposit/',
         'GET /api/wallet/balance/',
         'GET /api/wallet/transactions/',

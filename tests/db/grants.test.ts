@@ -101,7 +101,7 @@ describe('each role is limited to what its process calls', () => {
 
   const pdf = Buffer.from('%PDF-1.4 forged');
   const internals: Array<[string, string, (txid: number) => unknown[]]> = [
-    ['open_receipt', 'SELECT wallet.open_receipt($1)', (id: number) => [id]],
+    ['expire_due_holds', 'SELECT wallet.expire_due_holds($1)', (id: number) => [id]],
     ['claim_idempotency_key', "SELECT wallet.claim_idempotency_key($1, 'k', '\\x00')", (id: number) => [id]],
     ['assert_valid_amount', "SELECT wallet.assert_valid_amount($1, 'x')", () => [1]],
     ['assert_valid_idempotency_key', 'SELECT wallet.assert_valid_idempotency_key($1)', () => ['k']],

@@ -32,11 +32,40 @@ describe('transactions are append-only, even for a superuser', () => {
   });
 });
 
+async function waitForLockedDelete() {
+  for (;;) {
+    const { rows } = await db.admin.query(
+      "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM wallet.wallets%'",
+    );
+    if (rows.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('nothing with history can be deleted', () => {
   it('refuses to delete a wallet or a user with transactions', async () => {
-    // 23001 restrict_violation: ON DELETE RESTRICT on every key that points at history.
+    // 23001 restrict_violation: a trigger guards wallets with history, ON DELETE RESTRICT guards users.
     await expectSqlState(db.admin.query('DELETE FROM wallet.wallets WHERE user_id = $1', [bob]), '23001');
     await expectSqlState(db.admin.query('DELETE FROM wallet.users WHERE id = $1', [alice]), '23001');
+  });
+
+  it('refuses to truncate wallets while history exists, and still deletes a wallet without history', async () => {
+    await expectSqlState(db.admin.query('TRUNCATE wallet.wallets CASCADE'), '23001');
+    const idle = await fundedUser(db.admin, 'idle');
+    await db.admin.query('DELETE FROM wallet.wallets WHERE user_id = $1', [idle]);
+    await db.admin.query('DELETE FROM wallet.users WHERE id = $1', [idle]);
+    expect((await db.admin.query('SELECT * FROM wallet.audit()')).rows).toEqual([]);
+  });
+
+  it('refuses to delete a wallet whose only history is a transfer committed while the delete waited', async () => {
+    const payee = await fundedUser(db.admin, 'late_payee');
+    const mover = await db.client();
+    await mover.query('BEGIN');
+    await mover.query('SELECT * FROM wallet.transfer($1, $2, 1)', [alice, payee]);
+    const deleting = db.admin.query('DELETE FROM wallet.wallets WHERE user_id = $1', [payee]);
+    await waitForLockedDelete();
+    await mover.query('COMMIT');
+    await expectSqlState(deleting, '23001');
   });
 
   it('refuses a negative balance even from a direct UPDATE', async () => {
@@ -67,7 +96,10 @@ describe('the application role wallet_app', () => {
   it('can read balances and history, and move money through the functions', async () => {
     const { rows } = await db.app.query('SELECT * FROM wallet.balance($1)', [bob]);
     expect(rows[0]).toMatchObject({ username: 'bob', balance: '10.00' });
+    const count = async () =>
+      (await db.app.query('SELECT count(*)::int AS n FROM wallet.transactions')).rows[0].n as number;
+    const before = await count();
     await db.app.query('SELECT * FROM wallet.transfer($1, $2, 1)', [bob, alice]);
-    expect((await db.app.query('SELECT count(*)::int AS n FROM wallet.transactions')).rows[0].n).toBe(3);
+    expect(await count()).toBe(before + 1);
   });
 });

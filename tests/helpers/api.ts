@@ -52,7 +52,7 @@ export interface TestUser {
 
 export interface ApiContext {
   db: TestDatabase;
-  /** Acts as wallet_app with startsReceiptWorkflows, as the server's pool does. */
+  /** Acts as wallet_app, as the server's pool does. */
   pool: pg.Pool;
   /** Builds another app on the same database (closed after the file's tests). */
   build(overrides?: Partial<AppDeps> & { depositsEnabled?: boolean }): Promise<FastifyInstance>;
@@ -66,7 +66,7 @@ let counter = 0;
 
 export async function createApiContext(): Promise<ApiContext> {
   const db = await createTestDatabase();
-  const pool = createPool({ url: db.url, max: 10, role: 'wallet_app', startsReceiptWorkflows: true });
+  const pool = createPool({ url: db.url, max: 10, role: 'wallet_app' });
   // The same stored hash for every test user: hashing once per file, verifying once per user and app.
   const hash = await hashPassword(PASSWORD, 10);
   const apps: FastifyInstance[] = [];

@@ -100,7 +100,7 @@ describe('receipts for money moved in SQL', () => {
     const frank = await fundedUser(db.admin, 'frank', '10.00');
     const grace = await fundedUser(db.admin, 'grace');
     // The API's way: no NOTIFY, it starts the workflow itself right after COMMIT (and does not mark it).
-    const api = createPool({ url: db.url, role: 'wallet_app', startsReceiptWorkflows: true, max: 1 });
+    const api = createPool({ url: db.url, role: 'wallet_app', max: 1 });
     try {
       const { rows } = await api.query('SELECT * FROM wallet.transfer($1, $2, 1.00)', [frank, grace]);
       const id: number = rows[0].transaction_id;

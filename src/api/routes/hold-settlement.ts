@@ -2,7 +2,7 @@
 import { Decimal } from 'decimal.js';
 import type { FastifyInstance } from 'fastify';
 import { type HoldView, ledger } from '../../db/ledger.js';
-import { type AppContext, caller } from '../context.js';
+import { type AppContext, caller, receiptUrl } from '../context.js';
 import { withRetry } from '../errors.js';
 import {
   captureBody,
@@ -12,9 +12,8 @@ import {
   releaseBody,
   releaseResponse,
 } from '../holds-schemas.js';
-import { BASIC_AUTH, commonErrors, errorResponse, idempotencyHeaders } from '../schemas.js';
+import { BASIC_AUTH, commonErrors, errorResponse, idempotencyHeaders, keyed } from '../schemas.js';
 import { parseAmount } from '../validation.js';
-import { keyed, receiptUrl } from './wallet.js';
 
 const badRequest = { 400: errorResponse('A bad id or body (validation_error)') };
 const tags = ['holds'];

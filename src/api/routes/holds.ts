@@ -14,10 +14,9 @@ import {
   holdsPage,
   holdsQuery,
 } from '../holds-schemas.js';
-import { BASIC_AUTH, commonErrors, errorResponse, idempotencyHeaders } from '../schemas.js';
+import { BASIC_AUTH, commonErrors, errorResponse, idempotencyHeaders, keyed } from '../schemas.js';
 import { parseAmount } from '../validation.js';
 import { holdSettlementRoutes } from './hold-settlement.js';
-import { keyed } from './wallet.js';
 
 const view = (h: HoldView) => ({
   ...h,

@@ -1,7 +1,7 @@
 // Money routes: transfer, deposit, balance. Each is one call to a SQL function; the API only checks shapes.
 import type { FastifyInstance } from 'fastify';
 import { ledger } from '../../db/ledger.js';
-import { type AppContext, caller } from '../context.js';
+import { type AppContext, caller, receiptUrl } from '../context.js';
 import { ApiError, notFound, withRetry } from '../errors.js';
 import {
   BASIC_AUTH,
@@ -11,6 +11,7 @@ import {
   depositResponse,
   errorResponse,
   idempotencyHeaders,
+  keyed,
   retryAfter,
   transferBody,
   transferResponse,
@@ -21,20 +22,6 @@ interface MoneyRequest<B> {
   Body: B;
   Headers: { 'idempotency-key'?: string };
 }
-
-export const receiptUrl = (transactionId: number) => `/api/wallet/transactions/${transactionId}/receipt`;
-
-export const keyed = {
-  400: errorResponse(
-    'Bad JSON, a missing or unknown field, a bad amount or Idempotency-Key (validation_error)',
-  ),
-  409: errorResponse(
-    'The same Idempotency-Key is being processed right now (idempotency_key_in_use)',
-    retryAfter,
-  ),
-  413: errorResponse('The body is over 16 KiB (payload_too_large)'),
-  415: errorResponse('The body is not JSON (unsupported_media_type)'),
-};
 
 export async function walletRoutes(app: FastifyInstance, ctx: AppContext) {
   app.post<MoneyRequest<{ receiver_id: number; amount: string }>>(

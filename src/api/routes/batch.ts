@@ -1,0 +1,142 @@
+// POST /api/wallet/transfer/batch/: many transfers from the caller in one commit, all or nothing. Any failure
+// names the batch item that caused it ("item": n, 1-based), whether the schema, the amount check or the
+// ledger found it.
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import { type BatchItemRow, ledger } from '../../db/ledger.js';
+import { sqlStateOf } from '../../db/sqlstate.js';
+import type { ReceiptStart } from '../../temporal/start-receipt.js';
+import { type AppContext, caller, receiptUrl } from '../context.js';
+import { type ApiError, toApiError, withRetry } from '../errors.js';
+import type { ReceiptStarter } from '../receipts.js';
+import {
+  BASIC_AUTH,
+  batchBody,
+  batchErrorResponse,
+  batchResponse,
+  commonErrors,
+  idempotencyHeaders,
+  MAX_BATCH_ITEMS,
+  retryAfter,
+} from '../schemas.js';
+import { fromValidation, parseAmount } from '../validation.js';
+
+interface BatchRequest {
+  Body: { transfers: { receiver_id: number; amount: string }[] };
+  Headers: { 'idempotency-key'?: string };
+}
+
+// A batch of the maximum size with the largest ids and amounts, with room for whitespace.
+const BATCH_BODY_LIMIT = MAX_BATCH_ITEMS * 128;
+// Receipt starts run after the response, a few at a time; past this many queued the dispatcher's sweep
+// starts the rest, so a burst of batches never floods Temporal or this process.
+const START_CONCURRENCY = 4;
+const MAX_QUEUED_STARTS = 5000;
+let queuedStarts = 0;
+
+function startInBackground(receipts: ReceiptStarter, starts: ReceiptStart[], log: FastifyBaseLogger) {
+  if (queuedStarts + starts.length > MAX_QUEUED_STARTS) {
+    log.info({ receipts: starts.length }, 'receipt starts left to the dispatcher');
+    return;
+  }
+  queuedStarts += starts.length;
+  const queue = [...starts];
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      await receipts.start(next); // bounded, never rejects
+      queuedStarts--;
+    }
+  };
+  for (let i = 0; i < START_CONCURRENCY; i++) void worker();
+}
+
+const ITEM_IN_PATH = /^\/transfers\/(\d+)(\/|$)/;
+const ITEM_IN_DETAIL = /^item (\d+):/;
+
+/** The 400 of a failed schema check, naming the item when the problem is inside one. */
+function validationError(request: FastifyRequest): ApiError {
+  const failure = request.validationError as { validation: never[]; validationContext?: string };
+  const error = fromValidation(failure.validation, failure.validationContext);
+  const path = (failure.validation[0] as { instancePath?: string } | undefined)?.instancePath ?? '';
+  const index = ITEM_IN_PATH.exec(path)?.[1];
+  if (index !== undefined) error.item = Number(index) + 1;
+  return error;
+}
+
+/** A ledger error that names an item becomes the contract's answer with that item; others pass unchanged. */
+function withItem(error: unknown): unknown {
+  const item = ITEM_IN_DETAIL.exec((error as { detail?: string } | null)?.detail ?? '')?.[1];
+  if (item === undefined || !sqlStateOf(error)?.startsWith('W1')) return error;
+  const { apiError } = toApiError(error);
+  apiError.item = Number(item);
+  return apiError;
+}
+
+export async function batchRoutes(app: FastifyInstance, ctx: AppContext) {
+  app.post<BatchRequest>(
+    '/api/wallet/transfer/batch/',
+    {
+      bodyLimit: BATCH_BODY_LIMIT,
+      attachValidation: true,
+      schema: {
+        summary: `Move money from the caller to up to ${MAX_BATCH_ITEMS} wallets in one commit, all or nothing`,
+        tags: ['wallet'],
+        security: BASIC_AUTH,
+        headers: idempotencyHeaders,
+        body: batchBody,
+        response: {
+          201: batchResponse,
+          400: batchErrorResponse('Bad JSON, a missing or unknown field, a bad amount or Idempotency-Key'),
+          404: batchErrorResponse('An item names no such receiver (receiver_not_found)'),
+          409: batchErrorResponse('The same Idempotency-Key is being processed right now', retryAfter),
+          413: batchErrorResponse(`The body is over ${BATCH_BODY_LIMIT / 1024} KiB (payload_too_large)`),
+          415: batchErrorResponse('The body is not JSON (unsupported_media_type)'),
+          422: batchErrorResponse(
+            'insufficient_funds (at that item), same_wallet, idempotency_key_reused or balance_limit_exceeded',
+          ),
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const sender = caller(request);
+      if (request.validationError) throw validationError(request);
+      const items = request.body.transfers;
+      const amounts = items.map((t, i) => {
+        try {
+          return parseAmount(t.amount);
+        } catch (error) {
+          (error as ApiError).item = i + 1;
+          throw error;
+        }
+      });
+      const receiverIds = items.map((t) => t.receiver_id);
+      const key = request.headers['idempotency-key'];
+      let rows: BatchItemRow[];
+      try {
+        rows = await withRetry(() => ledger.transferBatch(ctx.pool, sender.id, receiverIds, amounts, key));
+      } catch (error) {
+        throw withItem(error);
+      }
+      if (rows[0]?.replayed) reply.header('Idempotent-Replayed', 'true');
+      else {
+        const starts = rows.map((r) => ({
+          transactionId: r.transaction_id,
+          senderId: sender.id,
+          receiverId: r.receiver_id,
+          amount: r.amount,
+        }));
+        startInBackground(ctx.receipts, starts, request.log);
+      }
+      return reply.code(201).send({
+        message: 'Batch transfer successful',
+        sender_balance: rows.at(-1)?.sender_balance,
+        transfers: rows.map((r) => ({
+          transaction_id: r.transaction_id,
+          receiver_id: r.receiver_id,
+          amount: r.amount,
+          receipt: { status: 'pending', url: receiptUrl(r.transaction_id) },
+        })),
+      });
+    },
+  );
+}
