@@ -43,7 +43,7 @@ async function underLoad(
   seconds: number,
   path: 'transfers' | 'receipts',
   fault: () => Promise<FaultWindow>,
-  prepare?: () => Promise<void>,
+  prepare?: () => Promise<void>, // runs before the workload starts
 ) {
   await prepare?.();
   const before = await lastTransactionId(run.system.db());
@@ -93,6 +93,12 @@ async function underLoad(
   return result;
 }
 
+/** Waits until the worker has its Chromium up, i.e. it is ready to render (a fresh one takes a while). */
+async function workerUp() {
+  for (let i = 0; i < 600 && run.system.chromiumPids().length === 0; i++) await sleep(200);
+  expect(run.system.chromiumPids().length, 'the worker did not start Chromium').toBeGreaterThan(0);
+}
+
 describe('faults under the bank workload', () => {
   it('survives the API being SIGKILLed and restarted', async () => {
     const result = await underLoad('api-sigkill', 8, 'transfers', async () => {
@@ -132,14 +138,20 @@ describe('faults under the bank workload', () => {
   });
 
   it('survives the worker SIGKILLed in the middle of rendering', async () => {
-    await underLoad('worker-sigkill', 10, 'receipts', async () => {
-      await waitForRenderInFlight(run.system.db(), temporal);
-      const startedAt = Date.now();
-      expect(await System.kill(run.system.worker)).toBe('SIGKILL');
-      await sleep(3000); // transfers go on with no worker at all
-      run.system.startWorker();
-      return { startedAt, healedAt: Date.now() };
-    });
+    await underLoad(
+      'worker-sigkill',
+      10,
+      'receipts',
+      async () => {
+        await waitForRenderInFlight(run.system.db(), temporal);
+        const startedAt = Date.now();
+        expect(await System.kill(run.system.worker)).toBe('SIGKILL');
+        await sleep(3000); // transfers go on with no worker at all
+        run.system.startWorker();
+        return { startedAt, healedAt: Date.now() };
+      },
+      workerUp,
+    );
   });
 
   it('survives Chromium being killed mid-render: the render is tried again', async () => {
@@ -149,7 +161,7 @@ describe('faults under the bank workload', () => {
     const slowRenders = async () => {
       await run.system.worker?.stop();
       run.system.startWorker({ RECEIPT_RENDER_DELAY_MS: String(2 * LOCAL_RENDER_AFTER_MS) });
-      for (let i = 0; i < 600 && run.system.chromiumPids().length === 0; i++) await sleep(200);
+      await workerUp();
     };
     await underLoad(
       'chromium-kill',
