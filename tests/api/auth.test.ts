@@ -105,15 +105,19 @@ describe('credential cache', () => {
     expect((await balance(cached, basic(user.username, 'new'))).statusCode).toBe(200);
   });
 
-  it('is bounded: the least recently used entry is dropped first', async () => {
+  it('is bounded: the least recently used entry is dropped first, not the oldest', async () => {
     const small = await ctx.build({ auth: { cacheMax: 2, maxFailures: 1000 } });
     const [u1, u2, u3] = [await ctx.user('lru'), await ctx.user('lru'), await ctx.user('lru')];
-    for (const u of [u1, u2, u3]) expect((await balance(small, u.auth)).statusCode).toBe(200);
+    for (const u of [u1, u2]) expect((await balance(small, u.auth)).statusCode).toBe(200);
+    expect((await balance(small, u1.auth)).statusCode).toBe(200); // u1, the oldest, is used again
+    expect((await balance(small, u3.auth)).statusCode).toBe(200); // overflow: drops u2, not u1
     const other = await hashPassword('other', 10);
-    for (const u of [u1, u3])
+    for (const u of [u1, u2, u3])
       await ctx.db.admin.query('SELECT wallet.set_password($1, $2)', [u.username, other]);
-    expect((await balance(small, u3.auth)).statusCode).toBe(200); // still cached
-    expect((await balance(small, u1.auth)).statusCode).toBe(401); // evicted, so checked again
+    // Only cached logins still pass with the old password: FIFO eviction would have dropped u1 instead.
+    expect((await balance(small, u1.auth)).statusCode).toBe(200);
+    expect((await balance(small, u3.auth)).statusCode).toBe(200);
+    expect((await balance(small, u2.auth)).statusCode).toBe(401);
   });
 });
 

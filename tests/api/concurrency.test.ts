@@ -2,13 +2,33 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiContext, createApiContext, type TestUser } from '../helpers/api.js';
+import { holdWalletRow, waitForLockWaiters } from '../helpers/row-locks.js';
 
 let ctx: ApiContext;
 let app: FastifyInstance;
 let base: string;
+const API_POOL_SIZE = 10; // createApiContext's pool
+
+/** Deadlocks PostgreSQL detected in this database; the route retries 40P01 silently, so only this shows one. */
+async function deadlocks(): Promise<number> {
+  // A backend reports its counters when idle, and may hold them back for up to 10 s: make every app
+  // connection report now (the check-out of all of them at once reaches each).
+  const all = await Promise.all(Array.from({ length: API_POOL_SIZE }, () => ctx.pool.connect()));
+  try {
+    for (const client of all) await client.query('SELECT pg_stat_force_next_flush()');
+  } finally {
+    for (const client of all) client.release();
+  }
+  const { rows } = await ctx.db.admin.query(
+    'SELECT deadlocks::int AS n FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return rows[0].n;
+}
 
 beforeAll(async () => {
   ctx = await createApiContext();
+  // Superuser-only by default; granted in this test database alone, for deadlocks() below.
+  await ctx.db.admin.query('GRANT EXECUTE ON FUNCTION pg_stat_force_next_flush() TO wallet_app');
   app = await ctx.build();
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
@@ -38,9 +58,14 @@ describe('double spend through HTTP', () => {
     async (n) => {
       const sender = await ctx.user('spender', '10.00');
       const receivers = await Promise.all(Array.from({ length: n }, () => ctx.user('payee')));
-      // Warm the credential cache so all n requests reach the database together.
+      // Warm the credential cache, hold the sender's row until the requests wait on it inside the database
+      // (as many as the pool has connections: the rest queue for one), then let them race.
       await fetch(`${base}/api/wallet/balance/`, { headers: { authorization: sender.auth } });
-      const results = await Promise.all(receivers.map((r) => transfer(base, sender, r.id, '10.00')));
+      const held = await holdWalletRow(await ctx.db.client(), sender.id);
+      const racing = Promise.all(receivers.map((r) => transfer(base, sender, r.id, '10.00')));
+      await waitForLockWaiters(ctx.db.admin, Math.min(n, API_POOL_SIZE));
+      await held.release();
+      const results = await racing;
       const statuses = results.map((r) => r.status);
       expect(statuses.filter((s) => s === 201)).toHaveLength(1);
       expect(statuses.filter((s) => s === 422)).toHaveLength(n - 1);
@@ -79,6 +104,7 @@ describe('idempotency races', () => {
 
   it('transfers in both directions at once never deadlock and keep the books', async () => {
     const [a, b] = [await ctx.user('ping', '50.00'), await ctx.user('pong', '50.00')];
+    const deadlocksBefore = await deadlocks();
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         i % 2 ? transfer(base, a, b.id, '1.00') : transfer(base, b, a.id, '1.00'),
@@ -86,6 +112,7 @@ describe('idempotency races', () => {
     );
     expect(results.every((r) => r.status === 201)).toBe(true);
     expect([await ctx.balanceOf(a.id), await ctx.balanceOf(b.id)]).toEqual(['50.00', '50.00']);
+    expect(await deadlocks()).toBe(deadlocksBefore);
   });
 });
 
@@ -97,21 +124,13 @@ describe('graceful shutdown', () => {
     const [a, b] = [await ctx.user('inflight', '10.00'), await ctx.user('inflight')];
     await fetch(`${url}/api/wallet/balance/`, { headers: { authorization: a.auth } });
     // Hold the sender's wallet row, so the transfer waits inside the database.
-    const holder = await ctx.db.client();
-    await holder.query('BEGIN');
-    await holder.query('SELECT * FROM wallet.wallets WHERE user_id = $1 FOR UPDATE', [a.id]);
+    const held = await holdWalletRow(await ctx.db.client(), a.id);
     const inflight = transfer(url, a, b.id, '4.00');
-    await waitFor(async () => {
-      const { rows } = await ctx.db.admin.query(
-        "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' " +
-          "AND query LIKE '%wallet.transfer(%'",
-      );
-      return rows.length > 0;
-    });
+    await waitForLockWaiters(ctx.db.admin, 1);
     const closing = own.close();
     await waitFor(async () => !own.server.listening);
     await expect(fetch(`${url}/health`)).rejects.toThrow();
-    await holder.query('COMMIT');
+    await held.release();
     const done = await inflight;
     expect(done.status).toBe(201);
     await closing;

@@ -1,5 +1,4 @@
 // The database or Temporal away: the API answers 503 (database) or carries on with receipts pending (Temporal).
-import net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { createTemporalReceiptStarter } from '../../src/api/receipts.js';
@@ -7,40 +6,13 @@ import { createPool } from '../../src/db/pool.js';
 import { findFreePort } from '../../src/net/free-port.js';
 import { connectTemporalClient } from '../../src/temporal/client.js';
 import { type ApiContext, createApiContext, FakeReceipts, testConfig } from '../helpers/api.js';
+import { databaseProxy } from '../helpers/tcp-proxy.js';
 
 let ctx: ApiContext;
 
 beforeAll(async () => {
   ctx = await createApiContext();
 });
-
-/** A TCP proxy to the test database that can be cut and restored, as a network failure would. */
-async function databaseProxy(target: URL) {
-  const port = await findFreePort();
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  const up = () =>
-    new Promise<void>((resolve) => {
-      server = net.createServer((client) => {
-        const upstream = net.connect(Number(target.port), target.hostname);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on('error', () => undefined);
-          s.on('close', () => sockets.delete(s));
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-  const down = async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => server?.close(resolve));
-  };
-  await up();
-  const url = new URL(target);
-  url.port = String(port);
-  return { url: url.toString(), up, down };
-}
 
 describe('database down', () => {
   it('answers 503 unavailable with Retry-After when the database port is closed; /health stays 200', async () => {

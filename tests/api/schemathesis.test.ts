@@ -9,12 +9,14 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiContext, PASSWORD } from '../helpers/api.js';
+import { type ApiContext, createApiContext, PASSWORD } from '../helpers/api.js';
 import { seededRandom } from '../helpers/random.js';
 
 const run = promisify(execFile);
 let app: FastifyInstance;
 let url: string;
+let ctx: ApiContext;
+let userId: number;
 let username: string;
 let st: string;
 
@@ -24,8 +26,8 @@ beforeAll(async () => {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   st = out.trim().split('\n').pop() ?? '';
-  const ctx = await createApiContext();
-  username = (await ctx.user('fuzz', '1000000.00')).username;
+  ctx = await createApiContext();
+  ({ id: userId, username } = await ctx.user('fuzz', '1000000.00'));
   await ctx.user('fuzz_receiver');
   app = await ctx.build();
   url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -69,5 +71,14 @@ describe('schemathesis against /docs/json', () => {
     );
     console.log(result.output.split('\n').slice(-25).join('\n'));
     expect(result.code, result.output.slice(-6000)).toBe(0);
+    // A clean run proves little if every call bounced off auth: the fuzzed user must have moved money
+    // (deposits or transfers) beyond the one funding deposit made above.
+    const { rows } = await ctx.db.admin.query(
+      'SELECT kind, count(*)::int AS n FROM wallet.transactions WHERE initiator_id = $1 GROUP BY kind',
+      [userId],
+    );
+    console.log(`schemathesis: transactions of the fuzzed user ${JSON.stringify(rows)}`);
+    const made = rows.reduce((sum, r) => sum + r.n, 0) - 1;
+    expect(made, 'the fuzzer made no authenticated transfer or deposit').toBeGreaterThan(0);
   }, 600_000);
 });

@@ -35,9 +35,9 @@ describe.each([
     const elapsed = (Date.now() - started) / 1000;
     const { report, drain, receiptProblems } = await checkRun(
       run.system.db(),
+      run.system.temporalAddress,
       result,
-      run.users,
-      FUNDING,
+      run,
       before,
     );
     console.log(

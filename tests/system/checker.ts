@@ -1,6 +1,8 @@
 // The bank checker: after the workload, the books must hold exactly what the clients were told.
 import { Decimal } from 'decimal.js';
 import type pg from 'pg';
+import { connectTemporalClient } from '../../src/temporal/client.js';
+import { checkReceiptStorage, checkReceiptWorkflows } from './receipt-checks.js';
 import type { TransferRecord, WorkloadResult } from './workload.js';
 
 export interface CheckReport {
@@ -14,13 +16,38 @@ export async function lastTransactionId(db: pg.Pool): Promise<number> {
   return (await db.query('SELECT coalesce(max(id), 0)::int AS id FROM wallet.transactions')).rows[0].id;
 }
 
+/**
+ * Each wallet's balance as the clients know it: its funding plus or minus every transfer answered 201,
+ * computed without the database (audit() is the database's own opinion of itself).
+ */
+export function expectedBalances(userIds: number[], funding: string, transfers: TransferRecord[]) {
+  const balances = new Map(userIds.map((id) => [id, new Decimal(funding)]));
+  for (const t of transfers.filter((x) => x.status === 201)) {
+    balances.set(t.from, (balances.get(t.from) ?? new Decimal(0)).minus(t.amount));
+    balances.set(t.to, (balances.get(t.to) ?? new Decimal(0)).plus(t.amount));
+  }
+  return balances;
+}
+
+async function balanceProblems(db: pg.Pool, expected: Map<number, Decimal>): Promise<string[]> {
+  const { rows } = await db.query<{ user_id: number; balance: string }>(
+    'SELECT user_id, balance::text FROM wallet.wallets WHERE user_id = ANY($1)',
+    [[...expected.keys()]],
+  );
+  const actual = new Map(rows.map((r) => [r.user_id, r.balance]));
+  return [...expected]
+    .filter(([id, balance]) => actual.get(id) !== balance.toFixed(2))
+    .map(([id, balance]) => `wallet ${id} holds ${actual.get(id)}, the 201s say ${balance.toFixed(2)}`);
+}
+
 export async function checkBooks(
   db: pg.Pool,
   result: WorkloadResult,
-  expectedTotal: string,
-  userIds: number[],
+  expected: Map<number, Decimal>,
   afterTransactionId: number,
 ): Promise<CheckReport> {
+  const userIds = [...expected.keys()];
+  const expectedTotal = Decimal.sum(...expected.values()).toFixed(2);
   const problems: string[] = [
     ...result.unexpected,
     ...result.negativeSeen.map((n) => `negative balance seen: ${n}`),
@@ -34,6 +61,7 @@ export async function checkBooks(
   if (!new Decimal(totals.total).eq(expectedTotal))
     problems.push(`money total ${totals.total}, expected ${expectedTotal}`);
   if (new Decimal(totals.lowest).isNegative()) problems.push(`a wallet holds ${totals.lowest}`);
+  problems.push(...(await balanceProblems(db, expected)));
   for (const row of (await db.query('SELECT * FROM wallet.audit()')).rows)
     problems.push(`audit: ${row.detail}`);
 
@@ -91,19 +119,6 @@ export async function waitForReceipts(db: pg.Pool, timeoutMs: number): Promise<n
   return undefined;
 }
 
-/** Every transaction has exactly one rendered receipt with a non-empty PDF whose hash matches its bytes. */
-export async function checkReceipts(db: pg.Pool): Promise<string[]> {
-  const { rows } = await db.query(`
-    SELECT t.id, r.status, r.pdf_size, r.pdf_sha256 = encode(sha256(r.pdf), 'hex') AS hash_ok
-      FROM wallet.transactions t LEFT JOIN wallet.receipts r ON r.transaction_id = t.id
-     WHERE r.status IS DISTINCT FROM 'rendered' OR r.pdf_size IS NULL OR r.pdf_size = 0
-        OR r.pdf_sha256 IS DISTINCT FROM encode(sha256(r.pdf), 'hex')`);
-  return rows.map(
-    (r) =>
-      `transaction ${r.id}: receipt ${r.status ?? 'missing'}, ${r.pdf_size ?? 0} bytes, hash ok: ${r.hash_ok}`,
-  );
-}
-
 export interface RunCheck {
   report: CheckReport;
   /** Seconds until no receipt was pending, or undefined if the backlog did not drain in time. */
@@ -111,17 +126,32 @@ export interface RunCheck {
   receiptProblems: string[];
 }
 
-/** After a workload: the books (every user funded with `funding`), then the receipts once they drain. */
+/**
+ * After a workload: the books, then the receipts once they drain. `earlier` holds every transfer of the
+ * file's earlier workloads on the same users (all funded with `funding`), so balances add up from the start;
+ * this run's transfers are appended to it.
+ */
 export async function checkRun(
   db: pg.Pool,
+  temporalAddress: string,
   result: WorkloadResult,
-  users: { id: number }[],
-  funding: string,
+  run: { users: { id: number }[]; funding: string; earlier: TransferRecord[] },
   afterTransactionId: number,
 ): Promise<RunCheck> {
-  const expectedTotal = new Decimal(funding).times(users.length).toFixed(2);
-  const ids = users.map((u) => u.id);
-  const report = await checkBooks(db, result, expectedTotal, ids, afterTransactionId);
-  const drain = await waitForReceipts(db, 180_000);
-  return { report, drain, receiptProblems: await checkReceipts(db) };
+  const ids = run.users.map((u) => u.id);
+  const expected = expectedBalances(ids, run.funding, [...run.earlier, ...result.transfers]);
+  const report = await checkBooks(db, result, expected, afterTransactionId);
+  // Generous: on a 2-core machine shared with other work, a backlog of hundreds of receipts takes minutes.
+  const drain = await waitForReceipts(db, 360_000);
+  run.earlier.push(...result.transfers);
+  const temporal = await connectTemporalClient({ address: temporalAddress, namespace: 'default' });
+  try {
+    const receiptProblems = [
+      ...(await checkReceiptStorage(db)),
+      ...(await checkReceiptWorkflows(db, temporal, afterTransactionId)),
+    ];
+    return { report, drain, receiptProblems };
+  } finally {
+    await temporal.connection.close();
+  }
 }

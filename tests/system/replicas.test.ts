@@ -84,7 +84,13 @@ describe('2 APIs and 2 workers', () => {
 
     const result = await workload;
     const elapsed = (Date.now() - started) / 1000;
-    const { report, drain, receiptProblems } = await checkRun(db, result, run.users, FUNDING, before);
+    const { report, drain, receiptProblems } = await checkRun(
+      db,
+      run.system.temporalAddress,
+      result,
+      run,
+      before,
+    );
     const transactions = Number((await db.query('SELECT count(*) FROM wallet.transactions')).rows[0].count);
     // Visibility lags a little behind the workflows themselves.
     let completed = 0;

@@ -1,7 +1,6 @@
 // The whole system as separate processes, each of which a fault test can kill and bring back: its own
 // PostgreSQL (not the suite's shared one, since it gets restarted), a Temporal dev server with a state file,
 // the worker and the API.
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +14,8 @@ import { type Child, startChild, waitForHttp } from '../../src/dev/children.js';
 import { findFreePort } from '../../src/net/free-port.js';
 import { resolveTemporalCli } from '../../src/temporal/cli-path.js';
 import { type DevServer, startTemporalDevServer } from '../../src/temporal/dev-server.js';
+import { descendants, isChromium } from '../helpers/chromium.js';
+import type { TransferRecord } from './workload.js';
 
 export interface BankUser {
   id: number;
@@ -107,8 +108,23 @@ export class System {
     };
   }
 
-  startWorker() {
-    this.worker = this.spawnWorker('worker');
+  /** `extra` adds to the worker's environment (e.g. RECEIPT_RENDER_DELAY_MS for a fault that needs time). */
+  startWorker(extra: Record<string, string> = {}) {
+    this.worker = this.spawnWorker('worker', extra);
+  }
+
+  /** Stops PostgreSQL; fails if it was not running, so a fault cannot silently not happen. */
+  async stopPostgres() {
+    if (!this.postgres) throw new Error('PostgreSQL is not running');
+    await this.postgres.stop();
+    this.postgres = undefined;
+  }
+
+  /** Stops the Temporal server; fails if it was not running. */
+  async stopTemporal() {
+    if (!this.temporal) throw new Error('Temporal is not running');
+    await this.temporal.stop();
+    this.temporal = undefined;
   }
 
   async startApi() {
@@ -116,8 +132,8 @@ export class System {
   }
 
   /** Another worker process on the same database and Temporal (a replica); the caller stops it. */
-  spawnWorker(name: string): Child {
-    return startChild(name, 'src/worker.ts', this.env(), this.keep(name));
+  spawnWorker(name: string, extra: Record<string, string> = {}): Child {
+    return startChild(name, 'src/worker.ts', { ...this.env(), ...extra }, this.keep(name));
   }
 
   /** Another API process on the same database and Temporal, on its own port; the caller stops it. */
@@ -127,30 +143,26 @@ export class System {
     return api;
   }
 
-  /** SIGKILL: no graceful anything, as when a machine or the OOM killer takes a process. */
-  static async kill(child: Child | undefined) {
-    if (!child || child.process.exitCode !== null) return;
+  /**
+   * SIGKILL: no graceful anything, as when a machine or the OOM killer takes a process. Returns the signal
+   * that ended it; fails for a process that is missing or already gone (the fault would not happen).
+   */
+  static async kill(child: Child | undefined): Promise<NodeJS.Signals | null> {
+    if (!child || child.process.exitCode !== null || child.process.signalCode !== null)
+      throw new Error(`cannot kill ${child?.name ?? 'a missing process'}: it is not running`);
     child.process.kill('SIGKILL');
     await child.exited;
+    return child.process.signalCode;
   }
 
   /** The Chromium processes under the worker (its browser and the browser's own children). */
   chromiumPids(): number[] {
     const workerPid = this.worker?.process.pid;
-    if (!workerPid) return [];
-    const out = execFileSync('ps', ['-eo', 'pid=,ppid=,comm='], { encoding: 'utf8' });
-    const rows = out
-      .trim()
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/));
-    const parent = new Map(rows.map(([pid, ppid]) => [Number(pid), Number(ppid)]));
-    const underWorker = (pid: number): boolean => {
-      for (let p = parent.get(pid); p && p > 1; p = parent.get(p)) if (p === workerPid) return true;
-      return false;
-    };
-    return rows
-      .filter(([pid, , comm]) => /chrom/i.test(comm ?? '') && underWorker(Number(pid)))
-      .map(([pid]) => Number(pid));
+    return workerPid
+      ? descendants(workerPid)
+          .filter(isChromium)
+          .map((p) => p.pid)
+      : [];
   }
 
   async createUsers(count: number, funding: string): Promise<BankUser[]> {
@@ -172,7 +184,7 @@ export class System {
   }
 
   async stop() {
-    await System.kill(this.api);
+    await this.api?.stop();
     await this.worker?.stop();
     await this.temporal?.stop();
     await this.admin?.end().catch(() => undefined);
@@ -181,13 +193,21 @@ export class System {
   }
 }
 
+/** What a test file shares: the system, its funded users, and every transfer its workloads made so far. */
+export interface SystemRun {
+  system: System;
+  users: BankUser[];
+  funding: string;
+  earlier: TransferRecord[];
+}
+
 /**
  * For a test file: the system started once with funded users before its tests and stopped after them, and
  * the minutes-long timeout whole-system runs need. Read `.system` and `.users` inside the tests.
  */
-export function useSystem(userCount: number, funding: string): { system: System; users: BankUser[] } {
-  const state = {} as { system: System; users: BankUser[] };
-  vi.setConfig({ testTimeout: 300_000 });
+export function useSystem(userCount: number, funding: string): SystemRun {
+  const state = { funding, earlier: [] } as unknown as SystemRun;
+  vi.setConfig({ testTimeout: 600_000 });
   beforeAll(async () => {
     state.system = await System.start();
     state.users = await state.system.createUsers(userCount, funding);

@@ -22,7 +22,12 @@ export interface WorkloadResult {
   negativeSeen: string[];
   unexpected: string[]; // answers no client should ever get (5xx other than 503, malformed bodies, ...)
   retries: number;
+  /** Transfer attempts answered 503, and attempts that got no HTTP answer (refused, reset, timed out). */
+  unavailable: number;
+  connectionErrors: number;
   firstSuccessAfter: (t: number) => number | undefined;
+  /** 201s answered between two instants (ms since the epoch). */
+  successesBetween: (from: number, to: number) => number;
 }
 
 export interface WorkloadOptions {
@@ -37,6 +42,8 @@ export interface WorkloadOptions {
    *  thousands/s: unpaced, 30 s of transfers would leave an hour of rendering before the backlog drains. */
   thinkMs: number;
   label: string;
+  /** Keeps the clients going past `seconds` while this says so (e.g. until a fault has healed). */
+  keepGoing?: () => boolean;
 }
 
 const RETRYABLE = new Set([409, 502, 503, 504]);
@@ -49,7 +56,10 @@ export async function runWorkload(opts: WorkloadOptions): Promise<WorkloadResult
   const unexpected: string[] = [];
   let reads = 0;
   let retries = 0;
+  let unavailable = 0;
+  let connectionErrors = 0;
   const end = Date.now() + opts.seconds * 1000;
+  const going = () => Date.now() < end || (opts.keepGoing?.() ?? false);
   const { random, users } = opts;
 
   async function send(record: TransferRecord, from: BankUser): Promise<void> {
@@ -79,8 +89,10 @@ export async function runWorkload(opts: WorkloadOptions): Promise<WorkloadResult
           }
           return;
         }
+        if (response.status === 503) unavailable++;
       } catch {
         // connection refused or reset: the API is down or restarting; the key makes the retry safe
+        connectionErrors++;
       }
       if (Date.now() > giveUpAt) {
         unexpected.push(`${record.key}: no definite answer after ${record.attempts} attempts`);
@@ -92,7 +104,7 @@ export async function runWorkload(opts: WorkloadOptions): Promise<WorkloadResult
   }
 
   async function client(index: number) {
-    for (let i = 0; Date.now() < end; i++) {
+    for (let i = 0; going(); i++) {
       const from = opts.hotShare && random.next() < opts.hotShare ? users[0] : random.pick(users);
       let to = random.pick(users);
       while (to === from) to = random.pick(users);
@@ -113,7 +125,7 @@ export async function runWorkload(opts: WorkloadOptions): Promise<WorkloadResult
   }
 
   async function reader() {
-    while (Date.now() < end) {
+    while (going()) {
       const user = random.pick(users);
       try {
         const response = await fetch(`${opts.apiUrl()}/api/wallet/balance/`, {
@@ -143,6 +155,9 @@ export async function runWorkload(opts: WorkloadOptions): Promise<WorkloadResult
     negativeSeen,
     unexpected,
     retries,
+    unavailable,
+    connectionErrors,
     firstSuccessAfter: (t) => successTimes.filter((s) => s >= t).sort((a, b) => a - b)[0],
+    successesBetween: (from, to) => successTimes.filter((s) => s >= from && s <= to).length,
   };
 }

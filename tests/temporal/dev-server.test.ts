@@ -70,11 +70,11 @@ describe('startTemporalDevServer failures', () => {
     const squatter = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
     try {
-      const started = Date.now();
+      // That message is written only once the child has exited (on its own: code set, no signal from stop()),
+      // so it shows the failure came from the child's exit, not from a readiness timeout; then its output.
       await expect(startTemporalDevServer({ cliPath: resolveTemporalCli(), port })).rejects.toThrow(
-        /exited early[\s\S]*\S/,
+        /exited early \(code [1-9]\d*, signal null\):\n[\s\S]*\S/,
       );
-      expect(Date.now() - started).toBeLessThan(30_000);
     } finally {
       await new Promise((resolve) => squatter.close(resolve));
     }

@@ -1,0 +1,63 @@
+// The render-history helper reads both shapes of the receipt workflow: today's ordinary render activity
+// (a recorded history) and a local render, alone or falling back to an ordinary activity (built events).
+import { readFile } from 'node:fs/promises';
+import type { temporal } from '@temporalio/proto';
+import { describe, expect, it } from 'vitest';
+import { renderAttempts, renderShape } from '../helpers/render-history.js';
+import { historyFromJson } from './history-json.js';
+
+// Built events carry plain numbers where the protobuf types say Long; the helper compares them as strings.
+const fake = (events: object[]) => ({ events }) as unknown as temporal.api.history.v1.IHistory;
+
+const marker = (activityType: string, attempt: number) => ({
+  markerRecordedEventAttributes: {
+    markerName: 'core_local_activity',
+    details: {
+      data: {
+        payloads: [{ data: Buffer.from(JSON.stringify({ activity_type: activityType, attempt })) }],
+      },
+    },
+  },
+});
+const scheduled = (eventId: number, name: string) => ({
+  eventId,
+  activityTaskScheduledEventAttributes: { activityType: { name } },
+});
+const started = (scheduledEventId: number, attempt: number) => ({
+  activityTaskStartedEventAttributes: { scheduledEventId, attempt },
+});
+
+describe('render attempts in a receipt history', () => {
+  it('an ordinary render activity, rendered at the first attempt (a recorded history)', async () => {
+    const json = JSON.parse(
+      await readFile(new URL('fixtures/transfer-rendered.json', import.meta.url), 'utf8'),
+    );
+    const history = historyFromJson(json);
+    expect([renderShape(history), renderAttempts(history)]).toEqual(['activity', 1]);
+  });
+
+  it('an ordinary render retried: the last ActivityTaskStarted attempt', () => {
+    const history = fake([
+      marker('loadReceiptDocument', 1),
+      scheduled(5, 'renderAndStoreReceipt'),
+      started(5, 3),
+    ]);
+    expect([renderShape(history), renderAttempts(history)]).toEqual(['activity', 3]);
+  });
+
+  it('a local render: the marker attempt; a failed local render falling back counts both', () => {
+    const local = fake([marker('loadReceiptDocument', 1), marker('renderReceiptLocally', 2)]);
+    expect([renderShape(local), renderAttempts(local)]).toEqual(['local', 2]);
+    const fallback = fake([
+      marker('renderReceiptLocally', 1),
+      scheduled(7, 'renderAndStoreReceipt'),
+      started(7, 1),
+    ]);
+    expect([renderShape(fallback), renderAttempts(fallback)]).toEqual(['local', 2]);
+  });
+
+  it('no render yet', () => {
+    const history = fake([marker('loadReceiptDocument', 1)]);
+    expect([renderShape(history), renderAttempts(history)]).toEqual([undefined, 0]);
+  });
+});
