@@ -735,7 +735,7 @@ BEGIN
                                         receiver_balance_after)
   VALUES ('capture', h.sender_id, h.receiver_id, take, from_balance, to_balance + take)
   RETURNING t.* INTO made;
-  PERFORM wallet.open_receipt(made.id);
+  INSERT INTO wallet.receipts (transaction_id) VALUES (made.id);  -- the outbox row, as transfer writes it
   UPDATE wallet.holds x
      SET status = 'captured', closed_at = made.created_at, captured_amount = take,
          capture_transaction_id = made.id, capture_idempotency_key = p_idempotency_key,

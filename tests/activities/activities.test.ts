@@ -70,7 +70,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 describe('loadReceiptDocument', () => {
   it('loads a transfer with both parties, the exact amount and the record fingerprint', async () => {
-    const { loadReceiptDocument } = createActivities({ pool: db.app, renderer: fakeRenderer().renderer });
+    const { loadReceiptDocument } = createActivities({ pool: db.worker, renderer: fakeRenderer().renderer });
     const doc = await run(loadReceiptDocument, transferId);
     expect(doc).toMatchObject({
       transactionId: transferId,
@@ -86,13 +86,13 @@ describe('loadReceiptDocument', () => {
   });
 
   it('loads a deposit without a sender', async () => {
-    const { loadReceiptDocument } = createActivities({ pool: db.app, renderer: fakeRenderer().renderer });
+    const { loadReceiptDocument } = createActivities({ pool: db.worker, renderer: fakeRenderer().renderer });
     const doc = await mockEnv().run(loadReceiptDocument, depositId);
     expect(doc).toMatchObject({ kind: 'deposit', sender: null, receiver: { id: bob }, amount: '5.00' });
   });
 
   it('loads a capture with the hold it settles', async () => {
-    const { loadReceiptDocument } = createActivities({ pool: db.app, renderer: fakeRenderer().renderer });
+    const { loadReceiptDocument } = createActivities({ pool: db.worker, renderer: fakeRenderer().renderer });
     const [from, to] = [await fundedUser(db.admin, 'holder', '9.00'), await fundedUser(db.admin, 'taker')];
     const holdId = (await db.admin.query('SELECT hold_id FROM wallet.hold($1, $2, 9)', [from, to])).rows[0]
       .hold_id;
@@ -108,7 +108,7 @@ describe('loadReceiptDocument', () => {
   });
 
   it('fails non-retryably for a transaction that does not exist', async () => {
-    const { loadReceiptDocument } = createActivities({ pool: db.app, renderer: fakeRenderer().renderer });
+    const { loadReceiptDocument } = createActivities({ pool: db.worker, renderer: fakeRenderer().renderer });
     const error = await rejection(mockEnv().run(loadReceiptDocument, 987_654));
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect(error).toMatchObject({ type: 'TransactionNotFound', nonRetryable: true });
@@ -116,14 +116,14 @@ describe('loadReceiptDocument', () => {
   });
 });
 
-/** db.app, counting the statements by their prepared name. */
+/** db.worker, counting the statements by their prepared name. */
 function countingPool() {
   const names: string[] = [];
   const pool = {
     query: ((config: { name?: string }, values?: unknown[]) => {
       names.push(config.name ?? '?');
-      return db.app.query(config as never, values as never);
-    }) as typeof db.app.query,
+      return db.worker.query(config as never, values as never);
+    }) as typeof db.worker.query,
   };
   return { pool, names };
 }
@@ -166,13 +166,13 @@ describe('printReceipt', () => {
     const { rows } = await db.app.query('SELECT * FROM wallet.transfer($1, $2, 0.50)', [alice, bob]);
     const id: number = rows[0].transaction_id;
     const first = await run(
-      createActivities({ pool: db.app, renderer: fakeRenderer().renderer }).printReceipt,
+      createActivities({ pool: db.worker, renderer: fakeRenderer().renderer }).printReceipt,
       id,
     );
     const before = await receiptRow(id);
 
     const other = fakeRenderer({ label: ' a different print' });
-    const again = await run(createActivities({ pool: db.app, renderer: other.renderer }).printReceipt, id);
+    const again = await run(createActivities({ pool: db.worker, renderer: other.renderer }).printReceipt, id);
     expect(other.calls).toEqual([id]); // it really printed something else
     const after = await receiptRow(id);
     expect(first.storedNow).toBe(true);
@@ -185,7 +185,7 @@ describe('printReceipt', () => {
   it('reports storedNow for only one of two concurrent attempts at the same receipt', async () => {
     const { rows } = await db.app.query('SELECT * FROM wallet.transfer($1, $2, 0.75)', [alice, bob]);
     const id: number = rows[0].transaction_id;
-    const { printReceipt } = createActivities({ pool: db.app, renderer: fakeRenderer().renderer });
+    const { printReceipt } = createActivities({ pool: db.worker, renderer: fakeRenderer().renderer });
     const both = await Promise.all([run(printReceipt, id), run(printReceipt, id)]);
     expect(both.map((r) => r.storedNow).sort()).toEqual([false, true]);
     expect(both[0]?.pdfSha256).toBe(both[1]?.pdfSha256);
@@ -194,7 +194,7 @@ describe('printReceipt', () => {
   it('fails non-retryably for a missing transaction, and its batch neighbour still gets its receipt', async () => {
     const { rows } = await db.app.query('SELECT * FROM wallet.transfer($1, $2, 0.25)', [alice, bob]);
     const id: number = rows[0].transaction_id;
-    const { printReceipt } = createActivities({ pool: db.app, renderer: fakeRenderer().renderer });
+    const { printReceipt } = createActivities({ pool: db.worker, renderer: fakeRenderer().renderer });
     const [missing, found] = await Promise.all([
       rejection(run(printReceipt, 987_655)),
       run(printReceipt, id),
@@ -207,13 +207,13 @@ describe('printReceipt', () => {
 
 describe('renderAndStoreReceipt (the first workflow version, for receipts in flight)', () => {
   async function documentFor(id: number): Promise<ReceiptDocument> {
-    const { loadReceiptDocument } = createActivities({ pool: db.app, renderer: fakeRenderer().renderer });
+    const { loadReceiptDocument } = createActivities({ pool: db.worker, renderer: fakeRenderer().renderer });
     return run(loadReceiptDocument, id);
   }
 
   it('stores the PDF with its size and SHA-256, heartbeating while it renders', async () => {
     const { renderer } = fakeRenderer({ pauseMs: 2_500 });
-    const { renderAndStoreReceipt } = createActivities({ pool: db.app, renderer });
+    const { renderAndStoreReceipt } = createActivities({ pool: db.worker, renderer });
     const env = mockEnv();
     const beats: unknown[] = [];
     env.on('heartbeat', (details: unknown) => beats.push(details));
@@ -242,7 +242,7 @@ describe('renderAndStoreReceipt (the first workflow version, for receipts in fli
     const doc = await documentFor(transferId);
     const before = await receiptRow(transferId);
     const { renderer } = fakeRenderer({ label: ' repeated' });
-    const again = await run(createActivities({ pool: db.app, renderer }).renderAndStoreReceipt, doc);
+    const again = await run(createActivities({ pool: db.worker, renderer }).renderAndStoreReceipt, doc);
     expect(again.storedNow).toBe(false);
     const after = await receiptRow(transferId);
     expect(after.pdf.equals(before.pdf)).toBe(true);
@@ -254,7 +254,7 @@ describe('renderAndStoreReceipt (the first workflow version, for receipts in fli
     const doc = await documentFor(depositId);
     const { renderer } = fakeRenderer({ fail: new RendererUnavailableError('Chromium went away') });
     const error = await rejection(
-      mockEnv().run(createActivities({ pool: db.app, renderer }).renderAndStoreReceipt, doc),
+      mockEnv().run(createActivities({ pool: db.worker, renderer }).renderAndStoreReceipt, doc),
     );
     expect(error).toBeInstanceOf(RendererUnavailableError);
     expect(error).not.toBeInstanceOf(ApplicationFailure);
@@ -268,7 +268,7 @@ describe('renderAndStoreReceipt (the first workflow version, for receipts in fli
     const doc = { ...(await documentFor(depositId)), transactionId: 987_654 };
     const { renderer } = fakeRenderer();
     const error = await rejection(
-      mockEnv().run(createActivities({ pool: db.app, renderer }).renderAndStoreReceipt, doc),
+      mockEnv().run(createActivities({ pool: db.worker, renderer }).renderAndStoreReceipt, doc),
     );
     expect(error).toMatchObject({ type: 'TransactionNotFound', nonRetryable: true });
   });
@@ -277,7 +277,7 @@ describe('renderAndStoreReceipt (the first workflow version, for receipts in fli
     const doc = await documentFor(depositId);
     const { renderer } = fakeRenderer({ pauseMs: 30_000 });
     const env = mockEnv();
-    const running = env.run(createActivities({ pool: db.app, renderer }).renderAndStoreReceipt, doc);
+    const running = env.run(createActivities({ pool: db.worker, renderer }).renderAndStoreReceipt, doc);
     env.once('heartbeat', () => env.cancel()); // the first heartbeat comes a second into the render
     const error = await rejection(running);
     expect(error).toBeInstanceOf(CancelledFailure);

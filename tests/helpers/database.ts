@@ -12,6 +12,8 @@ export interface TestDatabase {
   admin: pg.Pool;
   /** Pool acting as wallet_app, as the API does. */
   app: pg.Pool;
+  /** Pool acting as wallet_worker, as the receipt worker does. */
+  worker: pg.Pool;
   /** Opens one more dedicated client (for concurrency tests that need separate connections). */
   client(role?: string): Promise<pg.Client>;
 }
@@ -32,10 +34,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = databaseUrl(name);
   const admin = createPool({ url, max: 5 });
   const app = createPool({ url, max: 10, role: 'wallet_app' });
+  const worker = createPool({ url, max: 10, role: 'wallet_worker' });
   const clients: pg.Client[] = [];
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
-    await Promise.all([admin.end(), app.end()]);
+    await Promise.all([admin.end(), app.end(), worker.end()]);
     const drop = new pg.Client(inject('pgAdminUrl'));
     await drop.connect();
     await drop.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -45,6 +48,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url,
     admin,
     app,
+    worker,
     async client(role?: string) {
       const c = new pg.Client({ connectionString: url, options: role ? `-c role=${role}` : undefined });
       await c.connect();

@@ -12,7 +12,8 @@ const ACTIVITY_STARTED = proto.api.enums.v1.PendingActivityState.PENDING_ACTIVIT
 const TASK_STARTED = proto.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED;
 const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 export const LOCAL_RENDER_AFTER_MS = 1000;
-const isRender = (activityType: string | null | undefined) => /render/i.test(activityType ?? '');
+// renderAndStoreReceipt (the first workflow version), printReceipt (local) and printReceiptAlone (its fallback).
+const isRender = (activityType: string | null | undefined) => /render|print/i.test(activityType ?? '');
 
 interface LocalActivityMarker {
   activity_type: string;
@@ -50,7 +51,13 @@ export function renderAttempts(history: History): number {
     .map(localActivity)
     .filter((m) => m && isRender(m.activity_type))
     .map((m) => m?.attempt ?? 1);
-  return [...lastAttempt.values()].reduce((a, b) => a + b, 0) + Math.max(0, ...local);
+  // A local render runs inside a workflow task: when that task times out or fails (worker starved or killed),
+  // its marker is never recorded and the next task renders again. Each such task is one more render tried.
+  const lostTasks = local.length
+    ? events.filter((e) => e.workflowTaskTimedOutEventAttributes || e.workflowTaskFailedEventAttributes)
+        .length
+    : 0;
+  return [...lastAttempt.values()].reduce((a, b) => a + b, 0) + Math.max(0, ...local) + lostTasks;
 }
 
 export type RenderShape = 'activity' | 'local';
