@@ -10,7 +10,9 @@
 // - loadReceiptDocument + renderAndStoreReceipt: the steps of the first workflow version, kept so that
 //   receipts started before it changed still complete (see workflows/receipt.ts).
 // Storing is idempotent (first PDF wins): a retry after a crash between storing and completing cannot make a
-// second receipt, and only the call that stored it reports storedNow.
+// second receipt. storedNow is per workflow execution: the stored PDF records the run that printed it, so any
+// attempt of that run reports true (a lost workflow task or a late print is no second receipt) and any other
+// execution for the same transaction reports false.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { ledger } from '../db/ledger.js';
@@ -25,7 +27,7 @@ export interface StoredReceipt {
   transactionId: number;
   pdfSize: number;
   pdfSha256: string;
-  /** true only for the call that stored the PDF; false when an earlier attempt already had. */
+  /** true for the workflow execution whose print was stored; false for any other execution. */
   storedNow: boolean;
 }
 
@@ -56,24 +58,27 @@ export function createActivities({ pool, renderer }: { pool: Queryable; renderer
     });
   });
 
-  const stores = new Batcher<{ transactionId: number; pdf: Buffer }, StoredReceipt>(async (items) => {
-    const ids = items.map((i) => i.transactionId);
-    const rows = await ledger.storeReceiptPdfs(
-      pool,
-      ids,
-      items.map((i) => i.pdf),
-    );
-    return rows.map((row) =>
-      row.status === null || row.pdf_size === null || row.pdf_sha256 === null
-        ? notFound(row.transaction_id)
-        : {
-            transactionId: row.transaction_id,
-            pdfSize: row.pdf_size,
-            pdfSha256: row.pdf_sha256,
-            storedNow: row.stored_now,
-          },
-    );
-  });
+  const stores = new Batcher<{ transactionId: number; pdf: Buffer; runId: string | null }, StoredReceipt>(
+    async (items) => {
+      const ids = items.map((i) => i.transactionId);
+      const rows = await ledger.storeReceiptPdfs(
+        pool,
+        ids,
+        items.map((i) => i.pdf),
+        items.map((i) => i.runId),
+      );
+      return rows.map((row) =>
+        row.status === null || row.pdf_size === null || row.pdf_sha256 === null
+          ? notFound(row.transaction_id)
+          : {
+              transactionId: row.transaction_id,
+              pdfSize: row.pdf_size,
+              pdfSha256: row.pdf_sha256,
+              storedNow: row.stored_now,
+            },
+      );
+    },
+  );
 
   async function print(transactionId: number, alone: boolean): Promise<StoredReceipt> {
     const doc = await documents.call(transactionId);
@@ -82,7 +87,11 @@ export function createActivities({ pool, renderer }: { pool: Queryable; renderer
     // Timed out or cancelled while printing: the workflow has moved on (to the fallback), which must be the
     // one that stores and reports storedNow.
     signal.throwIfAborted();
-    return stores.call({ transactionId, pdf });
+    return stores.call({
+      transactionId,
+      pdf,
+      runId: Context.current().info.workflowExecution?.runId ?? null,
+    });
   }
 
   return {
@@ -103,7 +112,11 @@ export function createActivities({ pool, renderer }: { pool: Queryable; renderer
       try {
         const pdf = await renderer.render(doc, { signal: ctx.cancellationSignal, alone: true });
         stage = 'storing';
-        return await stores.call({ transactionId: doc.transactionId, pdf });
+        return await stores.call({
+          transactionId: doc.transactionId,
+          pdf,
+          runId: ctx.info.workflowExecution?.runId ?? null,
+        });
       } finally {
         clearInterval(timer);
       }

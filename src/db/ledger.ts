@@ -217,11 +217,17 @@ export const ledger = {
   receiptDocuments: (db: Queryable, transactionIds: number[]) =>
     all<ReceiptDocumentRow>(db, 'SELECT * FROM wallet.receipt_documents($1::bigint[])', [transactionIds]),
 
-  /** One row per input position, in order (see wallet.store_receipt_pdfs). */
-  storeReceiptPdfs: (db: Queryable, transactionIds: number[], pdfs: Buffer[]) =>
-    all<StoredPdfRow>(db, 'SELECT * FROM wallet.store_receipt_pdfs($1::bigint[], $2::bytea[])', [
+  /** One row per input position, in order (see wallet.store_receipt_pdfs); renderedBy: workflow run ids. */
+  storeReceiptPdfs: (
+    db: Queryable,
+    transactionIds: number[],
+    pdfs: Buffer[],
+    renderedBy: (string | null)[],
+  ) =>
+    all<StoredPdfRow>(db, 'SELECT * FROM wallet.store_receipt_pdfs($1::bigint[], $2::bytea[], $3::text[])', [
       transactionIds,
       pdfs,
+      renderedBy,
     ]),
 
   audit: (db: Queryable) =>

@@ -6,7 +6,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../src/activities/index.js';
+import { createActivities, type StoredReceipt } from '../../src/activities/index.js';
 import type { ReceiptDocument } from '../../src/activities/receipt-document.js';
 import { type ReceiptRenderer, RendererUnavailableError } from '../../src/activities/renderer.js';
 import { sleep } from '../../src/activities/slots.js';
@@ -182,13 +182,22 @@ describe('printReceipt', () => {
     expect(after.rendered_at).toEqual(before.rendered_at);
   });
 
-  it('reports storedNow for only one of two concurrent attempts at the same receipt', async () => {
+  it('reports storedNow for one of two executions racing for a receipt, and again for a retry of that one', async () => {
     const { rows } = await db.app.query('SELECT * FROM wallet.transfer($1, $2, 0.75)', [alice, bob]);
     const id: number = rows[0].transaction_id;
     const { printReceipt } = createActivities({ pool: db.worker, renderer: fakeRenderer().renderer });
-    const both = await Promise.all([run(printReceipt, id), run(printReceipt, id)]);
-    expect(both.map((r) => r.storedNow).sort()).toEqual([false, true]);
-    expect(both[0]?.pdfSha256).toBe(both[1]?.pdfSha256);
+    const inRun = (runId: string) =>
+      new MockActivityEnvironment(
+        { workflowExecution: { workflowId: `receipt-${id}`, runId } },
+        { logger: new DefaultLogger('ERROR') },
+      ).run(printReceipt, id) as Promise<StoredReceipt>;
+    const [a, b] = await Promise.all([inRun('run-a'), inRun('run-b')]);
+    expect([a.storedNow, b.storedNow].sort()).toEqual([false, true]);
+    expect(a.pdfSha256).toBe(b.pdfSha256);
+    const [winner, loser] = a.storedNow ? ['run-a', 'run-b'] : ['run-b', 'run-a'];
+    // The winner's attempt again (its workflow task was lost after the store): the same receipt, still its own.
+    expect(await inRun(winner as string)).toMatchObject({ storedNow: true, pdfSha256: a.pdfSha256 });
+    expect(await inRun(loser as string)).toMatchObject({ storedNow: false, pdfSha256: a.pdfSha256 });
   });
 
   it('fails non-retryably for a missing transaction, and its batch neighbour still gets its receipt', async () => {

@@ -102,7 +102,7 @@ describe('receipt dispatcher with a real Temporal server', () => {
   it('backs off on starts the server refuses, logs it once, reports it, and resumes', async () => {
     const log = memoryLogger();
     const options: DispatcherOptions = {
-      pool: db.app,
+      pool: db.worker,
       temporal: async () => client,
       taskQueue: 'q'.repeat(1001), // over the server's length limit: INVALID_ARGUMENT for every start
       idlePollMs: 3_600_000,

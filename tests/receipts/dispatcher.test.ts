@@ -51,7 +51,7 @@ const running: ReceiptDispatcher[] = [];
 
 function dispatcher(client: Client, extra: Partial<DispatcherOptions> = {}) {
   const d = new ReceiptDispatcher({
-    pool: db.app,
+    pool: db.worker,
     temporal: async () => client,
     taskQueue: 'wallet-receipts',
     idlePollMs: HOUR, // only a test's own sweepOnce() claims, unless a test asks for polling
@@ -133,7 +133,7 @@ describe('receipt dispatcher', () => {
     );
     expect(rows).toEqual([]);
     // What used to wait behind the claim: storing a PDF and the API's mark, with a lock timeout as the probe.
-    const probe = await db.client('wallet_app');
+    const probe = await db.client('wallet_worker');
     await probe.query("SET lock_timeout = '2s'");
     await probe.query('SELECT * FROM wallet.store_receipt_pdf($1, $2)', [ids[0], Buffer.from('%PDF-probe')]);
     expect(await ledger.markReceiptsStarted(probe, [ids[1] as number])).toBe(1);
@@ -222,7 +222,7 @@ describe('receipt dispatcher', () => {
     const pgPort = Number(url.port);
     url.port = String(port);
     // The dispatcher reaches PostgreSQL through a proxy that is not there yet: connections are refused.
-    const pool = createPool({ url: url.toString(), role: 'wallet_app', max: 2 });
+    const pool = createPool({ url: url.toString(), role: 'wallet_worker', max: 2 });
     const d = dispatcher(fake.client, { pool, log });
     const ids = await transfers(2);
     const retries: (number | undefined)[] = [];

@@ -6,7 +6,6 @@ import type pg from 'pg';
 import type { StoredReceipt } from '../../src/activities/index.js';
 import { TransactionIdKey } from '../../src/temporal/search-attributes.js';
 import { pdfText } from '../helpers/chromium.js';
-import { renderAttempts } from '../helpers/render-history.js';
 
 const RECEIPT_WORKFLOWS = "WorkflowType = 'receiptWorkflow'";
 const SAMPLE = 5;
@@ -28,19 +27,18 @@ async function settled(client: Client, timeoutMs = 60_000): Promise<number> {
 }
 
 /**
- * How many executions stored the PDF. `storedNow: false` is legitimate only after an interrupted attempt
- * (a worker killed between storing and reporting): then the history shows a second render attempt, and the
- * earlier attempt is the one that stored it. Without one, a second render happened with no reason.
+ * The executions that report storing the PDF (storedNow). It is per execution: every attempt of the run whose
+ * print was stored says true (a retry after a lost workflow task or a killed worker is no second receipt),
+ * every other execution false. So exactly one per transaction, and it must be the run the database names.
  */
-async function storedCount(client: Client, executions: WorkflowExecutionInfo[]): Promise<number> {
-  let stored = 0;
+async function storingRuns(client: Client, executions: WorkflowExecutionInfo[]): Promise<string[]> {
+  const runs: string[] = [];
   for (const e of executions) {
     if (e.status.name !== 'COMPLETED') continue;
-    const handle = client.workflow.getHandle(e.workflowId, e.runId);
-    const result: StoredReceipt = await handle.result();
-    if (result.storedNow || renderAttempts(await handle.fetchHistory()) >= 2) stored++;
+    const result: StoredReceipt = await client.workflow.getHandle(e.workflowId, e.runId).result();
+    if (result.storedNow) runs.push(e.runId);
   }
-  return stored;
+  return runs;
 }
 
 /** Problems with the receipts of transactions after `afterTransactionId`, as Temporal and pdftotext see them. */
@@ -65,14 +63,29 @@ export async function checkReceiptWorkflows(
     [afterTransactionId],
   );
   const ids = rows.map((r) => r.id);
+  const renderedBy = new Map(
+    (
+      await db.query<{ transaction_id: number; rendered_by: string | null }>(
+        'SELECT transaction_id, rendered_by FROM wallet.receipts WHERE transaction_id > $1',
+        [afterTransactionId],
+      )
+    ).rows.map((r) => [r.transaction_id, r.rendered_by]),
+  );
   for (let i = 0; i < ids.length; i += 8) {
     const batch = ids.slice(i, i + 8);
-    const stored = await Promise.all(batch.map((id) => storedCount(client, byTransaction.get(id) ?? [])));
+    const stored = await Promise.all(batch.map((id) => storingRuns(client, byTransaction.get(id) ?? [])));
     batch.forEach((id, k) => {
       const runs = (byTransaction.get(id) ?? []).map((e) => e.status.name);
-      if (runs.length !== 1 || runs[0] !== 'COMPLETED' || stored[k] !== 1)
+      const storing = stored[k] ?? [];
+      if (
+        runs.length !== 1 ||
+        runs[0] !== 'COMPLETED' ||
+        storing.length !== 1 ||
+        storing[0] !== renderedBy.get(id)
+      )
         problems.push(
-          `transaction ${id}: executions ${JSON.stringify(runs)}, stored by ${stored[k]} of them`,
+          `transaction ${id}: executions ${JSON.stringify(runs)}, stored by ${storing.length} of them ` +
+            `(${storing.join(', ')}), the database names ${renderedBy.get(id) ?? 'none'}`,
         );
     });
   }

@@ -28,12 +28,20 @@ const started = (scheduledEventId: number, attempt: number) => ({
 });
 
 describe('render attempts in a receipt history', () => {
-  it('an ordinary render activity, rendered at the first attempt (a recorded history)', async () => {
+  it('an ordinary render activity, rendered at the first attempt (a recorded first-version history)', async () => {
+    const json = JSON.parse(
+      await readFile(new URL('fixtures/v1-transfer-rendered.json', import.meta.url), 'utf8'),
+    );
+    const history = historyFromJson(json);
+    expect([renderShape(history), renderAttempts(history)]).toEqual(['activity', 1]);
+  });
+
+  it('a local print, rendered at the first attempt (a recorded current-version history)', async () => {
     const json = JSON.parse(
       await readFile(new URL('fixtures/transfer-rendered.json', import.meta.url), 'utf8'),
     );
     const history = historyFromJson(json);
-    expect([renderShape(history), renderAttempts(history)]).toEqual(['activity', 1]);
+    expect([renderShape(history), renderAttempts(history)]).toEqual(['local', 1]);
   });
 
   it('an ordinary render retried: the last ActivityTaskStarted attempt', () => {

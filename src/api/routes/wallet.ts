@@ -12,7 +12,6 @@ import {
   errorResponse,
   idempotencyHeaders,
   keyed,
-  retryAfter,
   transferBody,
   transferResponse,
 } from '../schemas.js';

@@ -1022,7 +1022,8 @@ $$;
 -- Stores many PDFs in one call, idempotently: a receipt already rendered keeps its PDF. One row per input
 -- position, in order; stored_now is true only where this call stored the PDF (for an id given twice, at its
 -- first position); an id without a receipt row comes back with status NULL (the caller reports it).
-CREATE OR REPLACE FUNCTION wallet.store_receipt_pdfs(p_transaction_ids bigint[], p_pdfs bytea[])
+CREATE OR REPLACE FUNCTION wallet.store_receipt_pdfs(p_transaction_ids bigint[], p_pdfs bytea[],
+                                                     p_rendered_by text[] DEFAULT NULL)
 RETURNS TABLE (transaction_id bigint, status text, pdf_size integer, pdf_sha256 text, rendered_at timestamptz,
                stored_now boolean)
 LANGUAGE plpgsql
@@ -1032,30 +1033,35 @@ AS $$
 DECLARE
   stored_ids bigint[];
 BEGIN
-  IF cardinality(p_transaction_ids) IS DISTINCT FROM cardinality(p_pdfs) THEN
-    RAISE EXCEPTION 'receipt ids and PDFs differ in number' USING ERRCODE = '22023',
-      DETAIL = format('%s ids, %s PDFs', cardinality(p_transaction_ids), cardinality(p_pdfs));
+  IF cardinality(p_transaction_ids) IS DISTINCT FROM cardinality(p_pdfs)
+     OR (p_rendered_by IS NOT NULL AND cardinality(p_rendered_by) IS DISTINCT FROM cardinality(p_pdfs)) THEN
+    RAISE EXCEPTION 'receipt ids, PDFs and renderers differ in number' USING ERRCODE = '22023',
+      DETAIL = format('%s ids, %s PDFs, %s renderers', cardinality(p_transaction_ids), cardinality(p_pdfs),
+                      coalesce(cardinality(p_rendered_by)::text, 'no'));
   END IF;
   IF EXISTS (SELECT 1 FROM unnest(p_pdfs) AS p(pdf) WHERE p.pdf IS NULL OR length(p.pdf) = 0) THEN
     RAISE EXCEPTION 'receipt PDF is empty' USING ERRCODE = 'W1015';
   END IF;
   WITH first AS (
-    SELECT DISTINCT ON (i.id) i.id, i.pdf FROM unnest(p_transaction_ids, p_pdfs) WITH ORDINALITY AS i(id, pdf, n)
+    SELECT DISTINCT ON (i.id) i.id, i.pdf, i.by
+      FROM unnest(p_transaction_ids, p_pdfs, p_rendered_by) WITH ORDINALITY AS i(id, pdf, by, n)
      ORDER BY i.id, i.n
   ), stored AS (
     UPDATE wallet.receipts r
        SET status = 'rendered', pdf = f.pdf, pdf_size = length(f.pdf), pdf_sha256 = encode(sha256(f.pdf), 'hex'),
-           rendered_at = now()
+           rendered_at = now(), rendered_by = f.by
       FROM first f
      WHERE r.transaction_id = f.id AND r.status = 'pending'
     RETURNING r.transaction_id
   )
   SELECT array_agg(stored.transaction_id) INTO stored_ids FROM stored;
   -- A new statement, so a new snapshot: it sees our update and one another worker committed meanwhile.
+  -- stored_now: this call stored it, or an earlier attempt of the same renderer (workflow run) did.
   RETURN QUERY
   SELECT i.id, r.status, r.pdf_size, r.pdf_sha256, r.rendered_at,
-         coalesce(i.id = ANY (stored_ids), false) AND i.n = min(i.n) OVER (PARTITION BY i.id)
-    FROM unnest(p_transaction_ids) WITH ORDINALITY AS i(id, n)
+         (coalesce(i.id = ANY (stored_ids), false) OR coalesce(r.rendered_by = i.by, false))
+           AND i.n = min(i.n) OVER (PARTITION BY i.id)
+    FROM unnest(p_transaction_ids, p_rendered_by) WITH ORDINALITY AS i(id, by, n)
     LEFT JOIN wallet.receipts r ON r.transaction_id = i.id
    ORDER BY i.n;
 END
