@@ -1004,7 +1004,8 @@ $$;
 -- missing id has no row; the caller reports it). One statement per coalesced print instead of one per receipt.
 CREATE OR REPLACE FUNCTION wallet.receipt_documents(p_transaction_ids bigint[])
 RETURNS TABLE (transaction_id bigint, kind text, created_at timestamptz, sender_id bigint, sender_username text,
-               receiver_id bigint, receiver_username text, amount numeric, record_sha256 text)
+               receiver_id bigint, receiver_username text, amount numeric, record_sha256 text,
+               hold_id bigint)
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = wallet, pg_temp
@@ -1012,7 +1013,8 @@ AS $$
   SELECT t.id, t.kind, t.created_at, t.sender_id, s.username, t.receiver_id, r.username, t.amount,
          encode(sha256(convert_to(concat_ws('|', t.id, t.kind, coalesce(t.sender_id::text, '-'), t.receiver_id,
                                             t.amount, to_char(t.created_at AT TIME ZONE 'UTC',
-                                                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')), 'UTF8')), 'hex')
+                                                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')), 'UTF8')), 'hex'),
+         (SELECT h.id FROM wallet.holds h WHERE h.capture_transaction_id = t.id)  -- a capture settles a hold
     FROM wallet.transactions t
     LEFT JOIN wallet.users s ON s.id = t.sender_id
     JOIN wallet.users r ON r.id = t.receiver_id
