@@ -1,4 +1,4 @@
-// A seeded random workload of transfers, holds, captures and releases from several connections. The books
+// A seeded random workload of transfers, batches, holds, captures and releases from several connections. The books
 // are checked twice: by wallet.audit(), and against balances the test derives from acknowledged results only.
 import { Decimal } from 'decimal.js';
 import type pg from 'pg';
@@ -29,7 +29,7 @@ const EXPECTED_FAILURES = new Set([
   SqlState.captureExceedsHold,
 ]);
 
-describe('random transfers, holds, captures and releases', () => {
+describe('random transfers, batches, holds, captures and releases', () => {
   it('match the balances derived from what was acknowledged, and audit() finds nothing', async () => {
     const random = seededRandom('holds-workload');
     const wallets: number[] = [];
@@ -56,7 +56,15 @@ describe('random transfers, holds, captures and releases', () => {
     await Promise.all(
       clients.map(async (c) => {
         for (let i = 0; i < 60; i++) {
-          const op = random.pick(['transfer', 'transfer', 'hold', 'hold', 'capture', 'release'] as const);
+          const op = random.pick([
+            'transfer',
+            'transfer',
+            'batch',
+            'hold',
+            'hold',
+            'capture',
+            'release',
+          ] as const);
           const hold = holds.length ? random.pick(holds) : undefined;
           const [from, to] = pairOf();
           const amount = cents();
@@ -69,6 +77,19 @@ describe('random transfers, holds, captures and releases', () => {
                 amount.toFixed(2),
               ]);
               move(from, to, amount);
+            } else if (op === 'batch') {
+              // One sender, one to three receivers (the same one may come twice): all of it or none.
+              const items = Array.from({ length: random.int(3) + 1 }, () => ({
+                to: pairOf()[1],
+                amount: cents(),
+              })).filter((item) => item.to !== from);
+              if (items.length === 0) continue;
+              await c.query('SELECT * FROM wallet.transfer_batch($1, $2::bigint[], $3::numeric[])', [
+                from,
+                items.map((item) => item.to),
+                items.map((item) => item.amount.toFixed(2)),
+              ]);
+              for (const item of items) move(from, item.to, item.amount);
             } else if (op === 'hold') {
               const expiresIn = random.next() < 0.3 ? '1 second' : '1 day';
               const { rows } = await c.query('SELECT * FROM wallet.hold($1, $2, $3::numeric, $4::interval)', [
@@ -109,6 +130,7 @@ describe('random transfers, holds, captures and releases', () => {
     console.log(`[holds-workload] outcomes ${JSON.stringify(Object.fromEntries(outcomes))}`);
     expect(outcomes.get('capture ok') ?? 0).toBeGreaterThan(0);
     expect(outcomes.get('release ok') ?? 0).toBeGreaterThan(0);
+    expect(outcomes.get('batch ok') ?? 0).toBeGreaterThan(0);
 
     // Let the short holds run out (at most one second), then compare every wallet with the model.
     const soon = Date.now() + 60_000;
