@@ -59,33 +59,6 @@ AS $$
   SELECT count(*)::integer FROM released
 $$;
 
--- Everything a receipt shows, and the SHA-256 of the transaction record it certifies.
-CREATE OR REPLACE FUNCTION wallet.receipt_document(p_transaction_id bigint)
-RETURNS TABLE (transaction_id bigint, kind text, created_at timestamptz, sender_id bigint, sender_username text,
-               receiver_id bigint, receiver_username text, amount numeric, record_sha256 text,
-               hold_id bigint)
-LANGUAGE plpgsql STABLE
-SECURITY DEFINER
-SET search_path = wallet, pg_temp
-AS $$
-BEGIN
-  RETURN QUERY
-  SELECT t.id, t.kind, t.created_at, t.sender_id, s.username, t.receiver_id, r.username, t.amount,
-         encode(sha256(convert_to(concat_ws('|', t.id, t.kind, coalesce(t.sender_id::text, '-'), t.receiver_id,
-                                            t.amount, to_char(t.created_at AT TIME ZONE 'UTC',
-                                                              'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')), 'UTF8')), 'hex'),
-         (SELECT h.id FROM wallet.holds h WHERE h.capture_transaction_id = t.id)  -- a capture settles a hold
-    FROM wallet.transactions t
-    LEFT JOIN wallet.users s ON s.id = t.sender_id
-    JOIN wallet.users r ON r.id = t.receiver_id
-   WHERE t.id = p_transaction_id;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'transaction not found' USING ERRCODE = 'W1013',
-      DETAIL = format('no transaction %s', p_transaction_id);
-  END IF;
-END
-$$;
-
 -- Idempotent: the first stored PDF wins, so a retried or doubled activity never replaces a receipt.
 CREATE OR REPLACE FUNCTION wallet.store_receipt_pdf(p_transaction_id bigint, p_pdf bytea)
 RETURNS TABLE (status text, pdf_size integer, pdf_sha256 text, rendered_at timestamptz, stored_now boolean)
@@ -114,8 +87,9 @@ BEGIN
 END
 $$;
 
--- What a worker prints for many receipts at once: receipt_document's columns for each id that exists (a
--- missing id has no row; the caller reports it). One statement per coalesced print instead of one per receipt.
+-- Everything a receipt shows, and the SHA-256 of the transaction record it certifies, for many receipts at
+-- once: one statement per coalesced print instead of one per receipt. A missing id has no row (the caller
+-- reports it).
 CREATE OR REPLACE FUNCTION wallet.receipt_documents(p_transaction_ids bigint[])
 RETURNS TABLE (transaction_id bigint, kind text, created_at timestamptz, sender_id bigint, sender_username text,
                receiver_id bigint, receiver_username text, amount numeric, record_sha256 text,
@@ -135,9 +109,29 @@ AS $$
    WHERE t.id = ANY (p_transaction_ids)
 $$;
 
+
+-- One receipt's document: what the first workflow version loads, and psql's way to see a receipt's content.
+CREATE OR REPLACE FUNCTION wallet.receipt_document(p_transaction_id bigint)
+RETURNS TABLE (transaction_id bigint, kind text, created_at timestamptz, sender_id bigint, sender_username text,
+               receiver_id bigint, receiver_username text, amount numeric, record_sha256 text,
+               hold_id bigint)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = wallet, pg_temp
+AS $$
+BEGIN
+  RETURN QUERY SELECT * FROM wallet.receipt_documents(ARRAY[p_transaction_id]);
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'transaction not found' USING ERRCODE = 'W1013',
+      DETAIL = format('no transaction %s', p_transaction_id);
+  END IF;
+END
+$$;
+
 -- Stores many PDFs in one call, idempotently: a receipt already rendered keeps its PDF. One row per input
--- position, in order; stored_now is true only where this call stored the PDF (for an id given twice, at its
--- first position); an id without a receipt row comes back with status NULL (the caller reports it).
+-- position, in order; stored_now is true where this call stored the PDF or an earlier call of the same renderer
+-- (workflow run, p_rendered_by) did, at an id's first position; an id without a receipt row comes back with
+-- status NULL (the caller reports it).
 CREATE OR REPLACE FUNCTION wallet.store_receipt_pdfs(p_transaction_ids bigint[], p_pdfs bytea[],
                                                      p_rendered_by text[] DEFAULT NULL)
 RETURNS TABLE (transaction_id bigint, status text, pdf_size integer, pdf_sha256 text, rendered_at timestamptz,

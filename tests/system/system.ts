@@ -36,6 +36,8 @@ export class System {
   api?: Child;
   admin?: pg.Pool;
   private logTails = new Map<string, string[]>();
+  /** Prints the worker announced while RECEIPT_RENDER_DELAY_MS holds them on a page: when, and which receipts. */
+  private heldPrints: { at: number; ids: number[] }[] = [];
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -78,10 +80,26 @@ export class System {
       .join('\n');
   }
 
+  /**
+   * The receipts of a print that began holding its page after `since` (the test-only render delay names them
+   * when it starts): a fault now lands inside that print. Fails if none begins within `timeoutMs`.
+   */
+  async waitForHeldPrint(since: number, timeoutMs = 180_000): Promise<number[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const print = this.heldPrints.find((p) => p.at >= since);
+      if (print) return print.ids;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`no print held its page within ${timeoutMs / 1000} s`);
+  }
+
   private keep(name: string) {
     const lines = this.logTails.get(name) ?? [];
     this.logTails.set(name, lines);
     return (line: string) => {
+      const held = /test delay: holding receipts ([\d,]+) before printing/.exec(line);
+      if (held) this.heldPrints.push({ at: Date.now(), ids: (held[1] ?? '').split(',').map(Number) });
       lines.push(`[${name}] ${line}`);
       if (lines.length > 400) lines.splice(0, 200);
     };
