@@ -160,7 +160,10 @@ describe('faults under the bank workload', () => {
     // lands inside one, up with its Chromium.
     const slowRenders = async () => {
       await run.system.worker?.stop();
-      run.system.startWorker({ RECEIPT_RENDER_DELAY_MS: String(2 * LOCAL_RENDER_AFTER_MS) });
+      run.system.startWorker({
+        RECEIPT_RENDER_DELAY_MS: String(2 * LOCAL_RENDER_AFTER_MS),
+        LOG_LEVEL: 'info',
+      });
       await workerUp();
     };
     await underLoad(
