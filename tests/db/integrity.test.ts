@@ -63,9 +63,11 @@ describe('nothing with history can be deleted', () => {
     await mover.query('BEGIN');
     await mover.query('SELECT * FROM wallet.transfer($1, $2, 1)', [alice, payee]);
     const deleting = db.admin.query('DELETE FROM wallet.wallets WHERE user_id = $1', [payee]);
+    // Its outcome is awaited from now on: the refusal arrives with the COMMIT, before the next line runs.
+    const refused = expectSqlState(deleting, '23001');
     await waitForLockedDelete();
     await mover.query('COMMIT');
-    await expectSqlState(deleting, '23001');
+    await refused;
   });
 
   it('refuses a negative balance even from a direct UPDATE', async () => {
