@@ -134,10 +134,11 @@ try {
   const backend = (await admin.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
   const postmaster = Number((await readFile(`/proc/${backend}/stat`, 'utf8')).split(') ')[1]?.split(' ')[1]);
   await admin.end();
-  // Backends are the postmaster's children: their CPU lands in its cutime + cstime when they exit.
+  // Backends are the postmaster's children: their CPU lands in its cutime + cstime when they exit (fields 16
+  // and 17 of /proc/PID/stat; the split below starts at field 3, so indexes 13 and 14).
   const reapedCpuMs = async () => {
     const fields = (await readFile(`/proc/${postmaster}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[14]) + Number(fields[15])) * 1000) / TICKS;
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS;
   };
   // pgbench returns before its backends have exited; their CPU must land in this scenario's count.
   const children = async () =>
