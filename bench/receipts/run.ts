@@ -11,7 +11,7 @@
 //      every receipt of the run (>= 1,000), and whether it grew from the early to the late receipts.
 // Writes the figures to bench/README.md under "## Receipts". BENCH_SEED replays the transfer pattern;
 // BENCH_TPS_SECONDS (per round), BENCH_RAW_RENDERS, BENCH_BURST and BENCH_MIN_RECEIPTS shrink it for a smoke
-// run; BENCH_WORKER_LOG=<file> keeps the worker's whole output; BENCH_SPLIT=1 adds the rounds and the burst again on split cores (about two minutes more).
+// run; BENCH_BURST_ONLY=1 stops after the burst (steps 1 and 2) and writes nothing; BENCH_WORKER_LOG=<file> keeps the worker's whole output; BENCH_SPLIT=1 adds the rounds and the burst again on split cores (about two minutes more).
 // The Temporal dev server runs at the worker's niceness (BENCH_TEMPORAL_NICE overrides it): it stands in for
 // a Temporal cluster on machines of its own, so on this shared machine it yields to the ledger as the worker
 // does.
@@ -270,6 +270,19 @@ async function main(): Promise<void> {
   log(`pipeline: ${BURST} receipts in ${burst.seconds.toFixed(1)} s = ${pipeline.toFixed(1)} receipts/s`);
   log(`commit -> stored PDF: p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
   log(`pipeline / raw renderer: ${((pipeline / raw) * 100).toFixed(0)}%`);
+  if (process.env.BENCH_BURST_ONLY === '1') {
+    // A quick look at one change: the burst alone, nothing written to bench/README.md.
+    clearInterval(progress);
+    memory.stop();
+    worker.kill('SIGTERM');
+    await exited;
+    process.off('exit', killWorker);
+    await Promise.all([admin.end(), app.end()]);
+    await temporal.stop();
+    await db.stop();
+    await rm(tpsScript, { force: true });
+    return;
+  }
 
   // 2b. Steady load: transfers at a fixed rate, the backlog sampled as it goes.
   const steady = await steadyLoad(
