@@ -35,6 +35,7 @@ GRANT EXECUTE ON FUNCTION wallet.hold_for TO wallet_app;
 -- wallet_worker: the receipt worker and its dispatcher.
 GRANT EXECUTE ON FUNCTION wallet.claim_receipts TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.release_receipts TO wallet_worker;
+GRANT EXECUTE ON FUNCTION wallet.receipts_in_flight TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.mark_receipts_started TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.receipt_document TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.store_receipt_pdf TO wallet_worker;

@@ -210,6 +210,15 @@ export const ledger = {
       ])
     ).n,
 
+  receiptsInFlight: async (db: Queryable, leaseMs: number) =>
+    (
+      await one<{ n: number }>(
+        db,
+        "SELECT wallet.receipts_in_flight($1::integer * interval '1 millisecond') AS n",
+        [leaseMs],
+      )
+    ).n,
+
   markReceiptsStarted: async (db: Queryable, transactionIds: number[]) =>
     (await one<{ n: number }>(db, 'SELECT wallet.mark_receipts_started($1::bigint[]) AS n', [transactionIds]))
       .n,

@@ -36,9 +36,9 @@ export interface DispatcherOptions {
   /** At most this many starts a second (token bucket, burst `burst`); uncapped when omitted. */
   maxPerSecond?: number;
   burst?: number;
-  /** At most this many receipt workflows running at once; unlimited when omitted. */
+  /** At most this many receipts being started or rendered at once; unlimited when omitted. */
   maxInFlight?: number;
-  /** How often the window is checked against Temporal's count (default 1 s). */
+  /** How often the window is checked against the database's count (default 1 s). */
   recountMs?: number;
   batchSize?: number;
   startConcurrency?: number;
@@ -85,9 +85,8 @@ export class ReceiptDispatcher {
     if (opts.maxInFlight !== undefined)
       this.window = new InFlightWindow({
         max: opts.maxInFlight,
-        taskQueue: opts.taskQueue,
+        count: () => ledger.receiptsInFlight(opts.pool, this.leaseMs),
         recountMs: opts.recountMs ?? 1_000,
-        timeoutMs: opts.startTimeoutMs ?? 5_000,
         log: opts.log,
         now,
       });
@@ -134,10 +133,11 @@ export class ReceiptDispatcher {
     let limit = this.batchSize;
     let limitedBy: SweepResult['limitedBy'];
     try {
-      const room = (await this.window?.room(this.opts.temporal)) ?? limit;
+      const room = (await this.window?.room()) ?? limit;
       if (room < limit) [limit, limitedBy] = [room, 'window'];
     } catch (error) {
-      return this.temporalDown(error, 0);
+      const retryInMs = this.health.failed('database', describeError(error));
+      return { claimed: 0, started: 0, failed: 1, retryInMs };
     }
     const tokens = this.bucket?.available() ?? limit;
     if (tokens < limit) [limit, limitedBy] = [tokens, 'rate'];

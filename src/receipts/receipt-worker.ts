@@ -34,8 +34,8 @@ export interface ReceiptWorkerOptions {
   databaseUrl: string;
   /** Run the dispatcher in this process (default true). */
   dispatcher?: boolean;
-  /** The dispatcher's window: receipt workflows running at once (default DEFAULT_MAX_IN_FLIGHT). It counts
-   *  the workflows of all workers (Temporal's count): with several, raise it (about 50 each). */
+  /** The dispatcher's window: receipts started and not yet stored, at once (default DEFAULT_MAX_IN_FLIGHT).
+   *  It counts those of all workers and APIs (the database's count): with several workers, raise it. */
   maxInFlight?: number;
   /** Dispatcher starts ask for eager start, on a client sharing the worker's connection (measured in
    *  bench/receipts/eager-start.ts; off by default). */

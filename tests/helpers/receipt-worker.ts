@@ -86,11 +86,12 @@ export interface ReceiptRow {
   pdf_size: number | null;
   pdf_sha256: string | null;
   workflow_started_at: Date | null;
+  rendered_at: Date | null;
 }
 
 export async function receiptRows(admin: pg.Pool, ids?: number[]): Promise<ReceiptRow[]> {
   const { rows } = await admin.query<ReceiptRow>(
-    `SELECT transaction_id, status, pdf, pdf_size, pdf_sha256, workflow_started_at FROM wallet.receipts
+    `SELECT transaction_id, status, pdf, pdf_size, pdf_sha256, workflow_started_at, rendered_at FROM wallet.receipts
       WHERE $1::bigint[] IS NULL OR transaction_id = ANY ($1) ORDER BY transaction_id`,
     [ids ?? null],
   );
