@@ -31,7 +31,7 @@ export async function startReceiptWorkflow(
       requestEagerStart: eager || undefined,
       taskQueue,
       workflowId: receiptWorkflowId(receipt.transactionId),
-      args: [{ transactionId: receipt.transactionId } satisfies ReceiptWorkflowInput],
+      args: [{ transactionId: receipt.transactionId, shape: 'one-task' } satisfies ReceiptWorkflowInput],
       // A running execution absorbs a second start; a completed one is never redone, a failed one may be.
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,

@@ -5,7 +5,11 @@
 // coalesced print, batched store), so a receipt costs the server one task and no activity round trips. If it
 // fails, the workflow falls back to printReceiptAlone, an ordinary activity retried for as long as it takes,
 // so an operator sees in the UI that it is retrying, the attempt count and the last error.
-// Receipts started before this shape (no 'one-task-receipt' marker in their history) finish the old way.
+// The shape is chosen by the input (`shape: 'one-task'`, set by every start): it is in the history's first
+// event, so replay takes the same branch, and it costs nothing. Executions started before that field existed
+// tell their shape by the 'one-task-receipt' patch marker (present: one task; absent: the first version's
+// steps). New executions no longer call patched(): in this SDK each call records a marker and upserts the
+// TemporalChangeVersion search attribute, a visibility write per receipt on the Temporal server.
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -59,7 +63,7 @@ function isNotFound(error: unknown): boolean {
 }
 
 export async function receiptWorkflow(input: ReceiptWorkflowInput): Promise<StoredReceipt> {
-  if (!patched(ONE_TASK_PATCH)) {
+  if (input.shape !== 'one-task' && !patched(ONE_TASK_PATCH)) {
     const doc = await loadReceiptDocument(input.transactionId);
     return await renderAndStoreReceipt(doc);
   }

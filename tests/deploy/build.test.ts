@@ -59,7 +59,7 @@ describe('npm run build', () => {
   it('bundles workflows that replay every recorded history as the source does', async () => {
     const code = await readFile(`${DIST}/workflow-bundle.js`, 'utf8');
     const histories = await fixtures();
-    expect(histories).toHaveLength(6); // the current version's three and the first version's (v1-*)
+    expect(histories).toHaveLength(9); // the current version's three, and the earlier versions' (v1-*, v2-*)
     const results = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle: { code } }, histories))
       results.push(result);

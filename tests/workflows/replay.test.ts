@@ -1,7 +1,8 @@
 // Replays histories recorded from a real run (tests/workflows/fixtures/*.json) through the current workflow
 // code: a change that would break receipts already in flight fails here. v1-*.json are the first version's
-// histories (load, then an activity that renders and stores): they still replay, through the patch in
-// workflows/receipt.ts, so receipts started before the one-task version finish after a deploy. To re-record
+// histories (load, then an activity that renders and stores), v2-*.json the one-task version's as it was
+// chosen by a patch marker: both still replay (workflows/receipt.ts), so receipts started before a deploy
+// finish after it. The current histories choose their shape by the input, with no marker. To re-record
 // the current version's histories on purpose:
 //   RECORD_RECEIPT_HISTORIES=1 npx vitest run tests/workflows
 import { fileURLToPath } from 'node:url';
@@ -27,14 +28,12 @@ describe('receiptWorkflow replay', () => {
     if (process.env.RECORD_RECEIPT_HISTORIES === '1') console.log('recorded', await recordHistories());
   }, 180_000);
 
-  it('has recorded histories of a transfer, a deposit and a missing transaction, of both versions', async () => {
+  it('has recorded histories of a transfer, a deposit and a missing transaction, of every version', async () => {
+    const names = ['deposit-rendered', 'missing-transaction', 'transfer-rendered'];
     expect((await fixtures()).map((f) => f.workflowId)).toEqual([
-      'deposit-rendered',
-      'missing-transaction',
-      'transfer-rendered',
-      'v1-deposit-rendered',
-      'v1-missing-transaction',
-      'v1-transfer-rendered',
+      ...names,
+      ...names.map((n) => `v1-${n}`),
+      ...names.map((n) => `v2-${n}`),
     ]);
   });
 
@@ -46,16 +45,21 @@ describe('receiptWorkflow replay', () => {
     expect(present('workflowTaskCompletedEventAttributes')).toHaveLength(1);
     expect(present('activityTaskScheduledEventAttributes')).toHaveLength(0);
     expect(present('workflowExecutionCompletedEventAttributes')).toHaveLength(1);
+    // No patch marker and no TemporalChangeVersion upsert: the server keeps no extra visibility record.
+    expect(
+      present('markerRecordedEventAttributes').map((e) => e.markerRecordedEventAttributes),
+    ).not.toContainEqual(expect.objectContaining({ markerName: 'core_patch' }));
+    expect(present('upsertWorkflowSearchAttributesEventAttributes')).toHaveLength(0);
   });
 
   it('replays every recorded history without a determinism error', async () => {
     const results = await replay(WORKFLOWS_PATH);
-    expect(results).toHaveLength(6);
+    expect(results).toHaveLength(9);
     for (const result of results) expect(result.error, result.workflowId).toBeUndefined();
   }, 120_000);
 
   it('would catch an incompatible change to the workflow', async () => {
     const results = await replay(NONDETERMINISTIC);
-    expect(results.map((r) => r.error?.name)).toEqual(Array(6).fill('DeterminismViolationError'));
+    expect(results.map((r) => r.error?.name)).toEqual(Array(9).fill('DeterminismViolationError'));
   }, 120_000);
 });
