@@ -122,7 +122,7 @@ export function loadConfig(env: Env = process.env, kind: ProcessKind = 'api'): C
     receiptWorkerNice: integer(env, 'RECEIPT_WORKER_NICE', 10, 0, 19),
     receiptRenderDelayMs: integer(env, 'RECEIPT_RENDER_DELAY_MS', 0, 0, 600_000),
     // How long an idle renderer waits for more receipts to share a print, and how many one print may carry.
-    receiptCoalesceMs: integer(env, 'RECEIPT_COALESCE_MS', 10, 0, 1000),
+    receiptCoalesceMs: integer(env, 'RECEIPT_COALESCE_MS', 100, 0, 1000),
     receiptBatchMax: integer(env, 'RECEIPT_BATCH_MAX', 50, 1, 200),
   };
 }
