@@ -102,12 +102,14 @@ export async function withRetry<T>(fn: () => Promise<T>, attempts = 4): Promise<
   }
 }
 
-function fromFastify(error: FastifyError): ApiError | undefined {
+function fromFastify(error: FastifyError, bodyLimit?: number): ApiError | undefined {
   if (error.validation) return fromValidation(error.validation, error.validationContext);
   const status = error.statusCode ?? 0;
   if (status === 401) return unauthorized();
-  if (status === 413)
-    return new ApiError(413, 'payload_too_large', 'The request body is too large (16 KiB at most)');
+  if (status === 413) {
+    const limit = bodyLimit ? ` (${bodyLimit / 1024} KiB at most)` : '';
+    return new ApiError(413, 'payload_too_large', `The request body is too large${limit}`);
+  }
   if (status === 415) {
     return new ApiError(
       415,
@@ -128,19 +130,23 @@ function fromFastify(error: FastifyError): ApiError | undefined {
   return undefined;
 }
 
-/** What the client sees for an error, and how loudly to log it. */
-export function toApiError(error: unknown): { apiError: ApiError; level: 'info' | 'warn' | 'error' } {
+/** What the client sees for an error, and how loudly to log it. bodyLimit: the route's, for a 413. */
+export function toApiError(
+  error: unknown,
+  bodyLimit?: number,
+): { apiError: ApiError; level: 'info' | 'warn' | 'error' } {
   if (error instanceof ApiError) return { apiError: error, level: error.statusCode >= 500 ? 'warn' : 'info' };
   const mapped = BY_SQLSTATE[sqlStateOf(error) ?? ''];
   if (mapped) return { apiError: mapped(error), level: 'info' };
   if (isTransient(error) || isUnavailable(error)) return { apiError: unavailable(), level: 'warn' };
-  const fastify = fromFastify(error as FastifyError);
+  const fastify = fromFastify(error as FastifyError, bodyLimit);
   if (fastify) return { apiError: fastify, level: 'info' };
   return { apiError: new ApiError(500, 'internal_error', 'Internal server error'), level: 'error' };
 }
 
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
-  const { apiError, level } = toApiError(error);
+  // Each route has its own body limit (a batch takes 128 KiB, the rest 16): say the one that was exceeded.
+  const { apiError, level } = toApiError(error, request.routeOptions?.bodyLimit);
   if (level === 'info') request.log.info({ code: apiError.code }, apiError.message);
   else request.log[level]({ err: error, code: apiError.code }, 'request failed');
   if (apiError.statusCode === 401) reply.header('WWW-Authenticate', 'Basic realm="wallet"');

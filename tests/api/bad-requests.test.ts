@@ -26,6 +26,7 @@ interface Case {
   headers?: Record<string, string>;
   status: number;
   code: string;
+  error?: string; // the message, where it matters
 }
 
 const T = '/api/wallet/transfer/';
@@ -102,6 +103,15 @@ const cases: (Omit<Case, 'body'> & { body?: () => unknown })[] = [
     raw: JSON.stringify({ amount: '1', pad: 'x'.repeat(20_000) }),
     status: 413,
     code: 'payload_too_large',
+    error: 'The request body is too large (16 KiB at most)',
+  },
+  {
+    name: 'a 200 KB batch (its route takes 128 KiB)',
+    url: '/api/wallet/transfer/batch/',
+    raw: JSON.stringify({ transfers: [], pad: 'x'.repeat(200_000) }),
+    status: 413,
+    code: 'payload_too_large',
+    error: 'The request body is too large (128 KiB at most)',
   },
   {
     name: 'text/plain',
@@ -200,6 +210,7 @@ describe('bad requests', () => {
     const body = res.json();
     expect(body.code).toBe(c.code);
     expect(typeof body.error).toBe('string');
+    if (c.error) expect(body.error).toBe(c.error);
     expect(Object.keys(body).every((k) => ['error', 'code', 'details'].includes(k))).toBe(true);
     expect(res.body).not.toMatch(/wallet\.|SELECT|at .*\.ts|node_modules/);
     if (c.body && String(c.name).startsWith('amount')) expect(body.error).toContain('"50.00"');

@@ -25,8 +25,9 @@ interface BatchRequest {
   Headers: { 'idempotency-key'?: string };
 }
 
-// A batch of the maximum size with the largest ids and amounts, with room for whitespace.
-const BATCH_BODY_LIMIT = MAX_BATCH_ITEMS * 128;
+// A batch of the maximum size with the largest ids and amounts, with room for whitespace: 128 KiB, as the
+// README says (131 bytes an item).
+const BATCH_BODY_LIMIT = 128 * 1024;
 // Receipt starts run after the response, a few at a time; past this many queued the dispatcher's sweep
 // starts the rest, so a burst of batches never floods Temporal or this process.
 const START_CONCURRENCY = 4;
