@@ -132,7 +132,8 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
       await renderer.close();
       await temporal.close();
       await pool.end();
-      log.info('receipt worker stopped');
+      const { prints, receipts } = renderer.counts;
+      log.info(`receipt worker stopped (it printed ${receipts} receipts in ${prints} prints)`);
     })();
     return stopping;
   };
