@@ -1,7 +1,6 @@
-// Backpressure: at most `max` receipt workflows running at once; the rest wait in the outbox, where they cost
-// nothing, instead of becoming thousands of workflows that compete with transfers for CPU. The bound is the
-// database's count of receipts being started or rendered, by every API and dispatcher
-// (wallet.receipts_in_flight), asked once per recountMs while the estimate says something runs (an idle poll
+// Backpressure: at most `max` receipts being started or rendered at once; the rest wait in the outbox, where
+// they cost nothing, instead of becoming thousands of workflows that compete with transfers for CPU. The bound
+// is the database's count of them, for every API and dispatcher (wallet.receipts_in_flight), asked once per recountMs while the estimate says something runs (an idle poll
 // asks nothing). Between counts, starts add to the estimate. A render finished in this process makes the next
 // poll count again, at most every RECOUNT_SOON_MS.
 //
