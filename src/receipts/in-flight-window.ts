@@ -1,8 +1,9 @@
 // Backpressure: at most `max` receipts being started or rendered at once; the rest wait in the outbox, where
 // they cost nothing, instead of becoming thousands of workflows that compete with transfers for CPU. The bound
-// is the database's count of them, for every API and dispatcher (wallet.receipts_in_flight), asked once per recountMs while the estimate says something runs (an idle poll
-// asks nothing). Between counts, starts add to the estimate. A render finished in this process makes the next
-// poll count again, at most every RECOUNT_SOON_MS.
+// is the database's count of them, for every API and dispatcher (wallet.receipts_in_flight), asked once per
+// recountMs while the estimate says something runs (an idle poll asks nothing). Between counts, starts add to
+// the estimate. A render finished in this process makes the next poll count again, at most every
+// RECOUNT_SOON_MS.
 //
 // The count used to be Temporal's own (a visibility query for running receipt workflows). The database's is
 // consistent at once and covers receipts being started; the visibility store lags the workflows it counts, and
