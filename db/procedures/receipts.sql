@@ -35,9 +35,9 @@ $$;
 
 -- The dispatcher's window: receipts whose workflow is running or being started, by every API and dispatcher,
 -- counted here rather than in Temporal's visibility store (which lags, and where each count cost the dev
--- server 5.4 ms of CPU with 1,000 workflows running). A receipt leaves the count when its PDF is stored, a few milliseconds before its
--- workflow closes; one started longer ago than p_restart_after (Temporal lost it; claim_receipts starts it
--- again) no longer counts.
+-- server 5.4 ms of CPU with 1,000 workflows running). A receipt leaves the count when its PDF is stored, a
+-- few milliseconds before its workflow closes; one started longer ago than p_restart_after (Temporal lost
+-- it; claim_receipts starts it again) no longer counts.
 CREATE OR REPLACE FUNCTION wallet.receipts_in_flight(p_lease interval, p_restart_after interval DEFAULT '10 minutes')
 RETURNS integer
 LANGUAGE sql STABLE
