@@ -17,7 +17,7 @@ export type DispatcherState =
 
 const FAILING: Record<FailureKind, string> = {
   database: 'cannot reach the database; receipts wait until it is back',
-  temporal: 'Temporal unreachable; receipts stay pending until it is back',
+  temporal: 'Temporal unreachable or not answering in time; receipts stay pending until it answers',
   start: 'cannot start receipt workflows; receipts stay pending, retrying with backoff',
 };
 const RECOVERED: Record<FailureKind, string> = {
