@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 export interface EmbeddedServer {
   url: string; // connection URL of the `postgres` database as superuser
   port: number;
+  /** The postmaster's pid (benchmarks count its tree's CPU). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export async function startEmbeddedPostgres(opts: {
   return {
     url: embeddedServerUrl(opts.port),
     port: opts.port,
+    pid: server?.pid,
     stop: async () => {
       process.off('exit', stopOnExit);
       if (server && (server.exitCode !== null || server.signalCode !== null)) return;

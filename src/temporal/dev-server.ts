@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { Connection } from '@temporalio/client';
 import { searchAttributeCliArgs } from './search-attributes.js';
+import { waitUntilServing } from './wait-serving.js';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -27,7 +27,6 @@ export interface DevServer {
   process: ChildProcess;
 }
 
-const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
 const TAIL_CHARS = 4_000;
 
@@ -80,35 +79,11 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     );
   });
   try {
-    await Promise.race([waitUntilServing(address, running), died]);
+    await Promise.race([waitUntilServing(address, running, 'temporal dev server'), died]);
   } catch (err) {
     await stop();
     throw err;
   }
   const uiUrl = opts.uiPort === undefined ? undefined : `http://127.0.0.1:${opts.uiPort}`;
   return { address, uiUrl, stop, process: child };
-}
-
-async function waitUntilServing(address: string, running: () => boolean): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let lastError: unknown;
-  // Stop polling once the process is gone: the caller reports that failure with the server's output.
-  while (Date.now() < deadline && running()) {
-    // lazy + close in finally: Connection.connect() leaks its gRPC channel when it fails, and a leaked channel
-    // keeps reconnecting (and keeps the event loop alive) after the server is gone.
-    const connection = Connection.lazy({ address, connectTimeout: 2_000 });
-    try {
-      await connection.ensureConnected();
-      await connection.workflowService.getSystemInfo({});
-      return;
-    } catch (err) {
-      lastError = err;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    } finally {
-      await connection.close();
-    }
-  }
-  throw new Error(
-    `temporal dev server at ${address} not ready after ${READY_TIMEOUT_MS / 1000} s: ${lastError}`,
-  );
 }

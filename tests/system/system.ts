@@ -14,6 +14,7 @@ import { type Child, startChild, waitForHttp } from '../../src/dev/children.js';
 import { findFreePort } from '../../src/net/free-port.js';
 import { resolveTemporalCli } from '../../src/temporal/cli-path.js';
 import { type DevServer, startTemporalDevServer } from '../../src/temporal/dev-server.js';
+import { startTemporalOnPostgres } from '../../src/temporal/postgres-server.js';
 import { descendants, isChromium } from '../helpers/chromium.js';
 import type { TransferRecord } from './workload.js';
 
@@ -24,6 +25,11 @@ export interface BankUser {
 }
 
 const PASSWORD = 'bank-test-password';
+
+/** Which Temporal server the system runs: the dev server (SQLite file), or the production shape (the real
+ *  server on a PostgreSQL of its own, SQL visibility), which SYSTEM_TEMPORAL=postgres picks by default. */
+export type TemporalBackend = 'dev' | 'postgres';
+const DEFAULT_BACKEND: TemporalBackend = process.env.SYSTEM_TEMPORAL === 'postgres' ? 'postgres' : 'dev';
 
 export class System {
   readonly dir: string;
@@ -39,12 +45,15 @@ export class System {
   /** Prints the worker announced while RECEIPT_RENDER_DELAY_MS holds them on a page: when, and which receipts. */
   private heldPrints: { at: number; ids: number[] }[] = [];
 
-  private constructor(dir: string) {
+  private constructor(
+    dir: string,
+    readonly temporalBackend: TemporalBackend,
+  ) {
     this.dir = dir;
   }
 
-  static async start(): Promise<System> {
-    const system = new System(await mkdtemp(path.join(os.tmpdir(), 'wallet-system-')));
+  static async start(temporalBackend = DEFAULT_BACKEND): Promise<System> {
+    const system = new System(await mkdtemp(path.join(os.tmpdir(), 'wallet-system-')), temporalBackend);
     [system.pgPort, system.temporalPort, system.apiPort] = [
       await findFreePort(),
       await findFreePort(),
@@ -110,6 +119,14 @@ export class System {
   }
 
   async startTemporal() {
+    if (this.temporalBackend === 'postgres') {
+      // Its state lives in its own PostgreSQL under dir/temporal: a restart keeps every workflow.
+      this.temporal = await startTemporalOnPostgres({
+        dir: path.join(this.dir, 'temporal'),
+        port: this.temporalPort,
+      });
+      return;
+    }
     this.temporal = await startTemporalDevServer({
       cliPath: resolveTemporalCli(),
       port: this.temporalPort,
@@ -223,13 +240,14 @@ export interface SystemRun {
  * For a test file: the system started once with funded users before its tests and stopped after them, and
  * the minutes-long timeout whole-system runs need. Read `.system` and `.users` inside the tests.
  */
-export function useSystem(userCount: number, funding: string): SystemRun {
+export function useSystem(userCount: number, funding: string, temporal?: TemporalBackend): SystemRun {
   const state = { funding, earlier: [] } as unknown as SystemRun;
   vi.setConfig({ testTimeout: 600_000 });
   beforeAll(async () => {
-    state.system = await System.start();
+    state.system = await System.start(temporal);
     state.users = await state.system.createUsers(userCount, funding);
-  }, 180_000);
+    // The production shape may first build the Temporal server (minutes on a cold machine).
+  }, temporal === 'postgres' ? 1_200_000 : 180_000);
   afterAll(async () => {
     await state.system?.stop();
   });
