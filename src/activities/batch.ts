@@ -7,6 +7,7 @@
 // - A renderer that went away (Chromium crashed, worker closing) fails the whole attempt instead: it is no
 //   fault of any one receipt. Temporal retries it; the retry loads only what is still pending, so a receipt
 //   stored before the failure (or before a SIGKILL) is never printed again.
+import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { ledger } from '../db/ledger.js';
@@ -52,6 +53,8 @@ export function createBatchActivity({ pool, renderer, store }: BatchActivityDeps
     const runId = ctx.info.workflowExecution?.runId ?? null;
     const docs = (await ledger.batchReceiptDocuments(pool, batchId)).map(toReceiptDocument);
     const signal = ctx.cancellationSignal;
+    // Every render of the batch listens to the one signal (Node warns past 10 listeners by default).
+    setMaxListeners(docs.length * 2 + 10, signal);
     const heartbeat = setInterval(() => ctx.heartbeat(), BATCH_HEARTBEAT_MS);
     try {
       const outcomes = await Promise.allSettled(
