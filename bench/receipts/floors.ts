@@ -4,9 +4,36 @@
 // A shape's CPU per receipt is printed as a multiple of their sum; machines differ by up to 3x from day to
 // day, ratios within one run do not.
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findFreePort } from '../../src/net/free-port.js';
+import { resolveTemporalCli } from '../../src/temporal/cli-path.js';
+import { type DevServer, startTemporalDevServer } from '../../src/temporal/dev-server.js';
 import { childrenCpuMs, treeCpuMs } from './memory.js';
-import type { TemporalPersistence } from './stack.js';
+
+/** Where Temporal keeps its state: 'file' is the dev server on a SQLite file, as `npm run dev` runs it;
+ *  'pipeline' is whatever the run's own stack uses (bench/receipts/stack.ts). */
+export type TemporalPersistence = 'pipeline' | 'file';
+
+/** A dev server on a SQLite file in a temporary folder (removed by stop()). */
+export async function fileTemporal(nice: number): Promise<DevServer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'wallet-bench-temporal-'));
+  const server = await startTemporalDevServer({
+    cliPath: resolveTemporalCli(),
+    port: await findFreePort(),
+    nice,
+    dbFile: path.join(dir, 'temporal.db'),
+  });
+  return {
+    ...server,
+    async stop() {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FLOOR_WORKFLOWS = Number(process.env.BENCH_FLOOR_WORKFLOWS ?? 400);
@@ -39,8 +66,9 @@ export function floorSum(f: Floors): number {
 }
 
 export function describeFloors(f: Floors): string {
+  const where = f.persistence === 'file' ? 'Temporal on a file' : "the pipeline's Temporal";
   return (
-    `floor sum (${f.persistence} Temporal) ${floorSum(f).toFixed(1)} ms CPU per receipt = empty one-task workflow ` +
+    `floor sum (${where}) ${floorSum(f).toFixed(1)} ms CPU per receipt = empty one-task workflow ` +
     `${f.temporalMs.toFixed(1)} ms + raw renderer ${f.rendererMs.toFixed(1)} ms`
   );
 }

@@ -168,8 +168,8 @@ async function main(): Promise<void> {
   // 1b. The floors, in this run: the empty one-task workflow on the pipeline's Temporal persistence, and the
   // raw renderer per receipt just measured.
   const floors: Floors = {
-    persistence: 'memory',
-    temporalMs: await temporalFloorMs(temporalNice, 'memory'),
+    persistence: 'pipeline',
+    temporalMs: await temporalFloorMs(temporalNice, 'pipeline'),
     rendererMs: rawRun.chromiumPerReceipt + rawRun.nodePerReceipt,
   };
   const floorRate = (os.availableParallelism() * 1000) / floorSum(floors);

@@ -9,8 +9,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { cpuByComponent, cpuPerReceiptSince } from './floors.js';
-import { benchTemporal } from './stack.js';
+import { cpuByComponent, cpuPerReceiptSince, fileTemporal } from './floors.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const BATCH_ITEMS = Number(process.env.BENCH_BATCH_ITEMS ?? 1_000);
@@ -59,7 +58,7 @@ export async function batchShape(admin: Queryable, users: number[], cpuNow: () =
 
 /** The psql trickle on a stack of its own: Temporal on a database file, a worker process, `dbUrl`. */
 export async function trickleShape(dbUrl: string, temporalNice: number) {
-  const temporal = await benchTemporal(temporalNice, 'file');
+  const temporal = await fileTemporal(temporalNice);
   const worker = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: dbUrl, TEMPORAL_ADDRESS: temporal.address, LOG_LEVEL: 'warn' },
