@@ -369,19 +369,18 @@ AS $$
 $$;
 
 
--- The documents of a batch's receipts still pending (receiptBatchWorkflow's activity): those already stored,
--- by an earlier attempt killed half way or by their own workflow after a failed print, are not printed again.
-CREATE OR REPLACE FUNCTION wallet.batch_receipt_documents(p_batch_id bigint)
-RETURNS TABLE (transaction_id bigint, kind text, created_at timestamptz, sender_id bigint, sender_username text,
-               receiver_id bigint, receiver_username text, amount numeric, record_sha256 text,
-               hold_id bigint)
+-- The receipts of a batch still pending, by id (receiptBatchWorkflow's activity loads their documents with
+-- receipt_documents): those already stored, by an earlier attempt killed half way or by their own workflow
+-- after a failed print, are not printed again.
+CREATE OR REPLACE FUNCTION wallet.pending_batch_receipts(p_batch_id bigint)
+RETURNS SETOF bigint
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = wallet, pg_temp
 AS $$
-  SELECT d.* FROM wallet.receipt_documents(ARRAY(
-    SELECT r.transaction_id FROM wallet.receipts r WHERE r.batch_id = p_batch_id AND r.status = 'pending')) d
-   ORDER BY d.transaction_id
+  SELECT r.transaction_id FROM wallet.receipts r
+   WHERE r.batch_id = p_batch_id AND r.status = 'pending'
+   ORDER BY r.transaction_id
 $$;
 
 -- One receipt's document: what the first workflow version loads, and psql's way to see a receipt's content.
@@ -532,9 +531,9 @@ GRANT EXECUTE ON FUNCTION wallet.store_receipt_pdf TO wallet_worker;
 -- A coalesced print loads and stores its receipts in one statement each.
 GRANT EXECUTE ON FUNCTION wallet.receipt_documents TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.store_receipt_pdfs TO wallet_worker;
--- Batch receipts: the dispatcher lists a batch's receipts for its search attribute, the activity loads them.
+-- Batch receipts: the dispatcher lists a batch's receipts for its search attribute, the activity those pending.
 GRANT EXECUTE ON FUNCTION wallet.receipt_batch_members TO wallet_worker;
-GRANT EXECUTE ON FUNCTION wallet.batch_receipt_documents TO wallet_worker;
+GRANT EXECUTE ON FUNCTION wallet.pending_batch_receipts TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.receipt_backlog TO wallet_worker;
 
 -- Owner only: internal helpers (called inside the functions above) and DBA tools. Granted to nobody.

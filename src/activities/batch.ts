@@ -51,7 +51,9 @@ export function createBatchActivity({ pool, renderer, store }: BatchActivityDeps
   return async function printReceiptBatch(batchId: number): Promise<BatchPrintResult> {
     const ctx = Context.current();
     const runId = ctx.info.workflowExecution?.runId ?? null;
-    const docs = (await ledger.batchReceiptDocuments(pool, batchId)).map(toReceiptDocument);
+    const ids = await ledger.pendingBatchReceipts(pool, batchId);
+    const rows = ids.length === 0 ? [] : await ledger.receiptDocuments(pool, ids);
+    const docs = rows.map(toReceiptDocument).sort((a, b) => a.transactionId - b.transactionId);
     const signal = ctx.cancellationSignal;
     // Every render of the batch listens to the one signal (Node warns past 10 listeners by default).
     setMaxListeners(docs.length * 2 + 10, signal);

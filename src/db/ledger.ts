@@ -231,9 +231,11 @@ export const ledger = {
       )
     ).map((row) => ({ batchId: row.batch_id, transactionIds: row.transaction_ids.map(Number) })),
 
-  /** The documents of a batch's receipts that are still pending, by id. */
-  batchReceiptDocuments: (db: Queryable, batchId: number) =>
-    all<ReceiptDocumentRow>(db, 'SELECT * FROM wallet.batch_receipt_documents($1)', [batchId]),
+  /** The receipts of a batch that are still pending, by id. */
+  pendingBatchReceipts: async (db: Queryable, batchId: number) =>
+    (
+      await all<{ id: number }>(db, 'SELECT wallet.pending_batch_receipts($1) AS id', [batchId])
+    ).map((row) => row.id),
 
   markReceiptsStarted: async (db: Queryable, transactionIds: number[]) =>
     (await one<{ n: number }>(db, 'SELECT wallet.mark_receipts_started($1::bigint[]) AS n', [transactionIds]))
