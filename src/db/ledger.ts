@@ -233,9 +233,9 @@ export const ledger = {
 
   /** The receipts of a batch that are still pending, by id. */
   pendingBatchReceipts: async (db: Queryable, batchId: number) =>
-    (
-      await all<{ id: number }>(db, 'SELECT wallet.pending_batch_receipts($1) AS id', [batchId])
-    ).map((row) => row.id),
+    (await all<{ id: number }>(db, 'SELECT wallet.pending_batch_receipts($1) AS id', [batchId])).map(
+      (row) => row.id,
+    ),
 
   markReceiptsStarted: async (db: Queryable, transactionIds: number[]) =>
     (await one<{ n: number }>(db, 'SELECT wallet.mark_receipts_started($1::bigint[]) AS n', [transactionIds]))
