@@ -48,6 +48,9 @@ GRANT EXECUTE ON FUNCTION wallet.store_receipt_pdf TO wallet_worker;
 -- A coalesced print loads and stores its receipts in one statement each.
 GRANT EXECUTE ON FUNCTION wallet.receipt_documents TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.store_receipt_pdfs TO wallet_worker;
+-- Batch receipts: the dispatcher lists a batch's receipts for its search attribute, the activity those pending.
+GRANT EXECUTE ON FUNCTION wallet.receipt_batch_members TO wallet_worker;
+GRANT EXECUTE ON FUNCTION wallet.pending_batch_receipts TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.receipt_backlog TO wallet_worker;
 
 -- Owner only: internal helpers (called inside the functions above) and DBA tools. Granted to nobody.

@@ -3,6 +3,13 @@
 //   2. The worker (`node --import tsx src/worker.ts`, its own process tree) with a Temporal dev server and a
 //      fresh database: 1,000 transfers in a burst, then the time until every PDF is stored: receipts/s, CPU
 //      per receipt per process, and p50/p95/p99 from commit to stored PDF, against the raw rate.
+//   1b. The floors, in the same run: the empty one-task workflow (bench/receipts/temporal-floor.ts, on the
+//      pipeline's Temporal persistence) and the raw renderer per receipt; every shape's CPU per receipt is
+//      printed as a multiple of their sum (bench/receipts/floors.ts).
+//   2c. A 1,000-item batch transfer from psql (BENCH_BATCH_ITEMS): CPU per receipt against the burst's, and the
+//      time to all stored. 2d. The psql trickle on Temporal with a database file, against floors measured on a
+//      file (BENCH_TRICKLE transfers at BENCH_TRICKLE_RATE a second; BENCH_TRICKLE=0 skips it). Both in
+//      bench/receipts/shapes.ts; BENCH_FLOOR_WORKFLOWS sizes the floor runs.
 //   2b. Steady load: 50 transfers/s for 60 s (BENCH_STEADY_RATE, BENCH_STEADY_SECONDS): commit to stored PDF
 //      p50/p95/p99, the largest backlog seen, and how long the backlog takes to reach 0 after the load stops.
 //   3. Transfer TPS (bench/receipts/tps.ts) with the worker and dispatcher running, busy with a backlog,
@@ -25,8 +32,17 @@ import { pagesFor } from '../../src/activities/renderer.js';
 import { loadConfig } from '../../src/config.js';
 import { createPool } from '../../src/db/pool.js';
 import { mulberry32 } from '../../tests/helpers/random.js';
-import { childrenCpuMs, type ProcessMemory, sampleMemory, treeCpuMs, treePids } from './memory.js';
+import {
+  againstFloors,
+  cpuByComponent,
+  describeFloors,
+  type Floors,
+  floorSum,
+  temporalFloorMs,
+} from './floors.js';
+import { type ProcessMemory, sampleMemory, treePids } from './memory.js';
 import { writeReceiptsSection } from './readme.js';
+import { BATCH_ITEMS, batchShape, trickleShape } from './shapes.js';
 import { benchDatabase, benchTemporal } from './stack.js';
 import { childNamed, pinProcesses, prepareTransfers, TPS_CLIENTS, transferTps } from './tps.js';
 
@@ -116,21 +132,6 @@ function summarize(parts: ProcessMemory[]): string[] {
     );
 }
 
-/** CPU ms so far of the worker's node process, its Chromium, the Temporal server and PostgreSQL (if ours). */
-function cpuByComponent(workerPid: number, temporalPid: number): Map<string, number> {
-  const all = new Map<string, number>();
-  const add = (m: Map<string, number>) => {
-    for (const [k, v] of m) all.set(k, (all.get(k) ?? 0) + v);
-  };
-  add(treeCpuMs(workerPid, (role) => (role.startsWith('chromium') ? 'Chromium' : 'worker node')));
-  add(new Map([['qpdf', childrenCpuMs(workerPid)]])); // split processes, exited and waited for
-  add(treeCpuMs(temporalPid, () => 'Temporal server'));
-  // The embedded PostgreSQL runs under this process; with DATABASE_URL it is elsewhere and not counted.
-  add(treeCpuMs(process.pid, (role) => (role.startsWith('postgres') ? 'PostgreSQL' : 'other')));
-  all.delete('other');
-  return all;
-}
-
 function signalTree(root: number, signal: NodeJS.Signals): void {
   for (const pid of treePids(root)) {
     try {
@@ -164,6 +165,18 @@ async function main(): Promise<void> {
 
   const db = await benchDatabase();
   const temporalNice = Number(process.env.BENCH_TEMPORAL_NICE ?? nice);
+  // 1b. The floors, in this run: the empty one-task workflow on the pipeline's Temporal persistence, and the
+  // raw renderer per receipt just measured.
+  const floors: Floors = {
+    persistence: 'pipeline',
+    temporalMs: await temporalFloorMs(temporalNice, 'pipeline'),
+    rendererMs: rawRun.chromiumPerReceipt + rawRun.nodePerReceipt,
+  };
+  const floorRate = (os.availableParallelism() * 1000) / floorSum(floors);
+  log(
+    `${describeFloors(floors)}; floor rate ${floorRate.toFixed(1)} receipts/s on ${os.availableParallelism()} cores ` +
+      `(steady target: half of it, ${(floorRate / 2).toFixed(1)}/s, p95 commit to PDF < 2 s)`,
+  );
   const temporal = await benchTemporal(temporalNice);
   const tpsUrl = await db.sibling('tps');
   const tpsScript = await prepareTransfers(tpsUrl);
@@ -270,6 +283,33 @@ async function main(): Promise<void> {
   log(`pipeline: ${BURST} receipts in ${burst.seconds.toFixed(1)} s = ${pipeline.toFixed(1)} receipts/s`);
   log(`commit -> stored PDF: p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`);
   log(`pipeline / raw renderer: ${((pipeline / raw) * 100).toFixed(0)}%`);
+  log(againstFloors('API burst', cpuMsPerReceipt, floors));
+
+  // 2c. A batch transfer's receipts (one workflow per 100 items), against the burst's single receipts.
+  const batch = await batchShape(admin, users, () => cpuByComponent(pid, temporal.process.pid ?? 0));
+  log(
+    `batch of ${BATCH_ITEMS} items from psql: all stored ${batch.seconds.toFixed(1)} s after its commit (target <= 10 s); ` +
+      `CPU per receipt ${batch.cpuPerReceipt.join(', ')} (${batch.cpuMsPerReceipt.toFixed(1)} ms) = ` +
+      `${(batch.cpuMsPerReceipt / cpuMsPerReceipt).toFixed(2)}x the burst's single receipt (target <= 0.2x); ` +
+      `${(batch.cpuMsPerReceipt / floorSum(floors)).toFixed(2)}x the floor sum`,
+  );
+
+  // 2d. The psql trickle on Temporal with a database file (its own stack), against floors on a file too.
+  if (process.env.BENCH_TRICKLE !== '0') {
+    const fileFloors: Floors = {
+      ...floors,
+      persistence: 'file',
+      temporalMs: await temporalFloorMs(temporalNice, 'file'),
+    };
+    log(describeFloors(fileFloors));
+    const trickle = await trickleShape(await db.sibling('trickle'), temporalNice);
+    log(
+      `psql trickle (${trickle.transfers} transfers at ${trickle.rate}/s, one at a time, Temporal on a file): ` +
+        `commit -> stored PDF p50 ${trickle.p50.toFixed(0)} ms, p95 ${trickle.p95.toFixed(0)} ms; CPU per receipt ` +
+        `${trickle.cpuPerReceipt.join(', ')}`,
+    );
+    log(againstFloors('psql trickle', trickle.cpuMsPerReceipt, fileFloors));
+  }
   if (process.env.BENCH_BURST_ONLY === '1') {
     // A quick look at one change: the burst alone, nothing written to bench/README.md.
     clearInterval(progress);
@@ -299,6 +339,8 @@ async function main(): Promise<void> {
       `largest backlog ${steady.maxBacklog}; backlog at 0 ${(steady.drainMs / 1000).toFixed(1)} s after the load stopped; ` +
       `CPU per receipt ${steady.cpu.cpuPerReceipt.join(', ')} (${steady.cpu.cpuMsPerReceipt.toFixed(1)} ms)`,
   );
+
+  log(againstFloors(`steady ${STEADY_RATE}/s`, steady.cpu.cpuMsPerReceipt, floors));
 
   // 3. Transfer TPS with the worker running (rendering a backlog) vs frozen, alternating: first on shared
   // cores, as everything else in this run; then with the cores split between the ledger and the receipts.

@@ -1,17 +1,21 @@
 // Temporal's floor for a receipt: the server's CPU (and this process's: client and worker SDK) for a workflow
 // that does nothing and completes in one task. N workflows, 20 started at a time, on a fresh dev server.
 // Prints one JSON line. Usage: node --import tsx bench/receipts/temporal-floor.ts [workflows] [nice] [type]
-// (type: emptyWorkflow, or patchedWorkflow for the cost of a version marker as receiptWorkflow has).
+// [persistence] (type: emptyWorkflow, or patchedWorkflow for the cost of a version marker as receiptWorkflow
+// has; persistence: pipeline, the bench stack's Temporal, or file for a dev server on a SQLite file as
+// `npm run dev` keeps it).
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { fileTemporal, type TemporalPersistence } from './floors.js';
 import { treeCpuMs } from './memory.js';
 import { benchTemporal } from './stack.js';
 
 const [workflows = 400, nice = 10] = process.argv.slice(2, 4).map(Number);
 const type = process.argv[4] ?? 'emptyWorkflow';
+const persistence = (process.argv[5] ?? 'pipeline') as TemporalPersistence;
 Runtime.install({ logger: new DefaultLogger('ERROR') });
-const temporal = await benchTemporal(nice);
+const temporal = persistence === 'file' ? await fileTemporal(nice) : await benchTemporal(nice);
 const serverMs = () =>
   [...treeCpuMs(temporal.process.pid ?? 0, () => 'server').values()].reduce((a, b) => a + b, 0);
 const selfMs = () => {
@@ -39,6 +43,7 @@ try {
   console.log(
     JSON.stringify({
       type,
+      persistence,
       workflows,
       serverMs: (serverMs() - s0) / workflows,
       sdkMs: (selfMs() - c0) / workflows,

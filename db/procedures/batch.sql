@@ -1,5 +1,6 @@
 -- Fan-out: one sender, many receivers, one commit, all or nothing. Each item is its own transaction row with
--- its own receipt, exactly as if wallet.transfer had been called for it in order.
+-- its own receipt, exactly as if wallet.transfer had been called for it in order; the receipts are printed
+-- by batch workflows (see the receipts insert below), not one workflow each.
 --
 -- The idempotency key goes on the batch's first row only (with the whole batch's fingerprint), so per-key
 -- uniqueness is the same index as for single transfers. The batch holds the sender's row lock from its first
@@ -132,7 +133,13 @@ BEGIN
       FROM planned p ORDER BY p.i
     RETURNING t.id
   ), receipts AS (
-    INSERT INTO wallet.receipts (transaction_id) SELECT m.id FROM made m
+    -- The receipts go to one receipt workflow per 100 items (receipt-batch-<batch_id>, batch_id being the
+    -- first of those items' ids), started by the dispatcher: no API lease (claimed_at NULL whoever calls).
+    -- 100, because the workflow lists its receipts in the TransactionIds search attribute, and Temporal's
+    -- default limit of 2 KB per attribute value holds about 150 ids of 10 digits.
+    INSERT INTO wallet.receipts (transaction_id, batch_id, claimed_at, claimed_by)
+    SELECT g.id, first_value(g.id) OVER (PARTITION BY g.part ORDER BY g.id), NULL, NULL
+      FROM (SELECT m.id, (row_number() OVER (ORDER BY m.id) - 1) / 100 AS part FROM made m) g
   )
   SELECT array_agg(m.id ORDER BY m.id) INTO made_ids FROM made m;
   -- Each item's entries on the sender's chain and its receiver's, in item order (the ids' order).

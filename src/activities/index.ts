@@ -7,6 +7,7 @@
 //   failed, so retries, their count and the last error show in the Temporal UI. Its first attempt still
 //   shares prints (a fallback after an overload should not cost a print per receipt; a receipt that breaks a
 //   shared print is bisected down to a print of its own anyway); every later attempt prints alone.
+// - printReceiptBatch (batch.ts): the receipts of a batch transfer, for receiptBatchWorkflow.
 // - loadReceiptDocument + renderAndStoreReceipt: the steps of the first workflow version, kept so that
 //   receipts started before it changed still complete (see workflows/receipt.ts).
 // Storing is idempotent (first PDF wins): a retry after a crash between storing and completing cannot make a
@@ -16,6 +17,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { ledger } from '../db/ledger.js';
+import { createBatchActivity } from './batch.js';
 import { Batcher } from './batcher.js';
 import { TRANSACTION_NOT_FOUND } from './failure-types.js';
 import { type ReceiptDocument, toReceiptDocument } from './receipt-document.js';
@@ -96,6 +98,8 @@ export function createActivities({ pool, renderer }: { pool: Queryable; renderer
 
   return {
     printReceipt: (transactionId: number) => print(transactionId, false),
+
+    printReceiptBatch: createBatchActivity({ pool, renderer, store: (item) => stores.call(item) }),
 
     printReceiptAlone: (transactionId: number) => print(transactionId, Context.current().info.attempt > 1),
 

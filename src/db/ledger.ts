@@ -45,6 +45,8 @@ export interface ClaimedReceipt {
   sender_id: number | null;
   receiver_id: number;
   amount: string;
+  /** Set for the receipts of a batch transfer: they share the workflow receipt-batch-<batch_id>. */
+  batch_id: number | null;
 }
 
 export interface HoldRow {
@@ -218,6 +220,22 @@ export const ledger = {
         [leaseMs],
       )
     ).n,
+
+  /** Every receipt of each batch, whatever its state (for the batch workflow's search attribute). */
+  receiptBatchMembers: async (db: Queryable, batchIds: number[]) =>
+    (
+      await all<{ batch_id: number; transaction_ids: (string | number)[] }>(
+        db,
+        'SELECT * FROM wallet.receipt_batch_members($1::bigint[])',
+        [batchIds],
+      )
+    ).map((row) => ({ batchId: row.batch_id, transactionIds: row.transaction_ids.map(Number) })),
+
+  /** The receipts of a batch that are still pending, by id. */
+  pendingBatchReceipts: async (db: Queryable, batchId: number) =>
+    (await all<{ id: number }>(db, 'SELECT wallet.pending_batch_receipts($1) AS id', [batchId])).map(
+      (row) => row.id,
+    ),
 
   markReceiptsStarted: async (db: Queryable, transactionIds: number[]) =>
     (await one<{ n: number }>(db, 'SELECT wallet.mark_receipts_started($1::bigint[]) AS n', [transactionIds]))

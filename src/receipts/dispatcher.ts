@@ -4,6 +4,9 @@
 // they block neither store_receipt_pdf nor the API's mark; a failed start gives its lease back; the lease of
 // a dispatcher that died runs out after leaseMs and another takes the receipts over. Starts are idempotent
 // (id receipt-<txid>), so a receipt taken over after a start that did go through collapses into one run.
+// The receipts of a batch transfer are claimed together and started as one workflow (receipt-batch-<id>);
+// they count as receipts in the window and against the rate cap, so a batch of 100 takes 100 tokens (the
+// bucket goes into debt, and the next start waits until it is paid back).
 // No NOTIFY: the dispatcher polls the small receipts_pending index, quickly while it finds work and backing
 // off to idlePollMs when idle, so a transfer made in psql waits at most idlePollMs for its start.
 import { hostname } from 'node:os';
@@ -67,7 +70,9 @@ export class ReceiptDispatcher {
   /** Counters for operators and tests. */
   readonly stats = {
     sweeps: 0,
+    /** Receipts whose workflow was started (a batch's receipts share one). */
     started: 0,
+    workflows: 0,
     startedEagerly: 0,
     failedStarts: 0,
     windowFull: 0,
@@ -163,7 +168,20 @@ export class ReceiptDispatcher {
       await this.release(rows.map((r) => r.transaction_id));
       return this.temporalDown(error, rows.length);
     }
+    let batchMembers: Map<number, number[]> | undefined;
+    const batchIds = [...new Set(rows.flatMap((r) => (r.batch_id === null ? [] : [r.batch_id])))];
+    if (batchIds.length > 0) {
+      try {
+        const members = await ledger.receiptBatchMembers(this.opts.pool, batchIds);
+        batchMembers = new Map(members.map((m) => [m.batchId, m.transactionIds]));
+      } catch (error) {
+        await this.release(rows.map((r) => r.transaction_id));
+        const retryInMs = this.health.failed('database', describeError(error));
+        return { claimed: rows.length, started: 0, failed: rows.length, retryInMs };
+      }
+    }
     const outcome = await startClaimed(rows, {
+      batchMembers,
       client,
       taskQueue: this.opts.taskQueue,
       concurrency: this.opts.startConcurrency ?? 8,
@@ -175,6 +193,7 @@ export class ReceiptDispatcher {
     await this.release(outcome.notStarted);
     this.window?.started(outcome.started.length);
     this.stats.started += outcome.started.length;
+    this.stats.workflows += outcome.workflows;
     this.stats.startedEagerly += outcome.eager;
     this.stats.failedStarts += outcome.notStarted.length;
     const result = {

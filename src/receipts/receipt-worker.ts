@@ -1,4 +1,4 @@
-// The receipt worker: a Temporal worker for `receiptWorkflow` and its activities, one Chromium with warm
+// The receipt worker: a Temporal worker for `receiptWorkflow`, `receiptBatchWorkflow` and their activities, one Chromium with warm
 // pages, and the dispatcher that starts workflows for pending receipts. Used by src/worker.ts (the CLI), the
 // dev runner and tests, which start it in-process.
 import { Client } from '@temporalio/client';
@@ -113,6 +113,7 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
       // A finished receipt frees a place in the dispatcher's window: refill it now, not at the next sweep.
       printReceipt: (id) => activities.printReceipt(id).then(done),
       printReceiptAlone: (id) => activities.printReceiptAlone(id).then(done),
+      printReceiptBatch: (batchId) => activities.printReceiptBatch(batchId).then(done),
       renderAndStoreReceipt: (doc) => activities.renderAndStoreReceipt(doc).then(done),
     },
     { pages: renderer.size, batchMax: config.receiptBatchMax ?? 50 },

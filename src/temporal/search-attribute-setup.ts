@@ -4,7 +4,7 @@
 import { type Client, isGrpcServiceError } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import proto from '@temporalio/proto'; // CommonJS: Node's ESM loader sees only its default export
-import { RECEIPT_SEARCH_ATTRIBUTES } from './search-attributes.js';
+import { CLI_KIND, RECEIPT_SEARCH_ATTRIBUTES } from './search-attributes.js';
 
 const Indexed = proto.temporal.api.enums.v1.IndexedValueType;
 type IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
@@ -39,10 +39,19 @@ const UNAUTHENTICATED = 16;
 /** The server will not let us set the namespace up: an operator must. The message names what to run. */
 export class SearchAttributeSetupError extends Error {}
 
-/** What an operator runs to create the attributes by hand (all three are Int; the CLI takes one --type). */
+/** What an operator runs to create the attributes by hand: one command per type (the CLI takes one --type). */
 export function operatorCommand(namespace: string): string {
-  const names = RECEIPT_SEARCH_ATTRIBUTES.map((key) => `--name ${key.name}`).join(' ');
-  return `temporal operator search-attribute create --namespace ${namespace} ${names} --type Int`;
+  const byKind = new Map<string, string[]>();
+  for (const key of RECEIPT_SEARCH_ATTRIBUTES) {
+    const kind = CLI_KIND[key.type];
+    byKind.set(kind, [...(byKind.get(kind) ?? []), `--name ${key.name}`]);
+  }
+  return [...byKind]
+    .map(
+      ([kind, names]) =>
+        `temporal operator search-attribute create --namespace ${namespace} ${names.join(' ')} --type ${kind}`,
+    )
+    .join(' && ');
 }
 
 function refused(namespace: string, error: unknown): Error {

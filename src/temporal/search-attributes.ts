@@ -8,10 +8,24 @@ export const TransactionIdKey = defineSearchAttributeKey('TransactionId', Search
 export const SenderIdKey = defineSearchAttributeKey('SenderId', SearchAttributeType.INT);
 export const ReceiverIdKey = defineSearchAttributeKey('ReceiverId', SearchAttributeType.INT);
 
-export const RECEIPT_SEARCH_ATTRIBUTES = [TransactionIdKey, SenderIdKey, ReceiverIdKey] as const;
+/** Every transaction whose receipt a workflow prints: one id for a single receipt's workflow, up to 100 for a
+ *  batch's. The one search that finds the workflow behind any receipt: `TransactionIds = '42'`. */
+export const TransactionIdsKey = defineSearchAttributeKey('TransactionIds', SearchAttributeType.KEYWORD_LIST);
+
+export const RECEIPT_SEARCH_ATTRIBUTES = [
+  TransactionIdKey,
+  SenderIdKey,
+  ReceiverIdKey,
+  TransactionIdsKey,
+] as const;
+
+/** The operator's search for the workflow behind the receipt of a transaction, single or batch. */
+export function receiptSearchQuery(transactionId: number): string {
+  return `TransactionIds = '${Math.trunc(transactionId)}'`;
+}
 
 // The CLI spells kinds as Text, Keyword, Int, Double, Bool, Datetime, KeywordList.
-const CLI_KIND: Record<SearchAttributeType, string> = {
+export const CLI_KIND: Record<SearchAttributeType, string> = {
   [SearchAttributeType.TEXT]: 'Text',
   [SearchAttributeType.KEYWORD]: 'Keyword',
   [SearchAttributeType.INT]: 'Int',

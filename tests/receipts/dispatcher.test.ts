@@ -1,6 +1,7 @@
 // The dispatcher against a real database: the poll that replaces NOTIFY, the lease (no row lock held while
 // starts are in flight, a dead claimer's receipts taken over, no receipt started twice), the rate cap counted
-// on an injected clock, and a database outage logged once and healed. Starts go to a recording client; the
+// on an injected clock (a batch's receipts as one start that takes a token each), and a database outage
+// logged once and healed. Starts go to a recording client; the
 // real Temporal paths (window, refused starts) are in dispatcher-temporal.test.ts.
 import net from 'node:net';
 import type { Client, WorkflowStartOptions } from '@temporalio/client';
@@ -33,6 +34,7 @@ function recordingClient(gate?: Promise<void>) {
     client,
     entered: () => entered,
     ids: () => started.map((s) => Number(s.workflowId.replace('receipt-', ''))),
+    starts: () => started,
   };
 }
 
@@ -212,6 +214,40 @@ describe('receipt dispatcher', () => {
     // It drains at the cap, not slower: the burst, then one per 50 ms step, oldest first.
     expect(fake.ids()).toEqual(ids.slice(0, 2 + 40));
     expect(d.stats.rateLimited).toBeGreaterThan(0);
+  });
+
+  it("starts a batch's receipts as one workflow naming them all, and the cap counts every receipt", async () => {
+    await db.admin.query(
+      "UPDATE wallet.receipts SET workflow_started_at = now(), claimed_at = NULL WHERE status = 'pending'",
+    );
+    const fake = recordingClient();
+    let now = 0;
+    const d = dispatcher(fake.client, { maxPerSecond: 10, burst: 1, now: () => now });
+    const to = Array.from({ length: 150 }, () => bob);
+    const { rows } = await db.admin.query(
+      'SELECT transaction_id FROM wallet.transfer_batch($1, $2::bigint[], $3::numeric[]) ORDER BY item',
+      [alice, to, to.map(() => '0.01')],
+    );
+    const ids: number[] = rows.map((r) => r.transaction_id);
+    // One token: one claim, which takes the first group of 100 whole and starts it as one workflow.
+    expect(await d.sweepOnce()).toMatchObject({ claimed: 100, started: 100 });
+    const [first] = fake.starts();
+    expect(first).toMatchObject({ workflowId: `receipt-batch-${ids[0]}`, args: [{ batchId: ids[0] }] });
+    const searchable = (first?.typedSearchAttributes as { key: { name: string }; value: unknown }[]) ?? [];
+    expect(searchable.find((a) => a.key.name === 'TransactionIds')?.value).toEqual(
+      ids.slice(0, 100).map(String),
+    );
+    // The 100 receipts took 100 tokens: at 10 a second, the next start waits ten seconds.
+    now = 9_900;
+    expect(await d.sweepOnce()).toMatchObject({ claimed: 0, limitedBy: 'rate' });
+    now = 10_000;
+    expect(await d.sweepOnce()).toMatchObject({ claimed: 50, started: 50 });
+    expect(fake.starts().map((s) => s.workflowId)).toEqual([
+      `receipt-batch-${ids[0]}`,
+      `receipt-batch-${ids[100]}`,
+    ]);
+    expect(d.stats).toMatchObject({ started: 150, workflows: 2 });
+    expect((await receiptRows(db.admin, ids)).every((r) => r.workflow_started_at !== null)).toBe(true);
   });
 
   it('logs a database outage once, backs off, and claims again once the database is back', async () => {

@@ -9,6 +9,7 @@ import { RECEIPT_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.
 import { startTestTemporal } from '../helpers/temporal.js';
 
 const INT = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT;
+const KEYWORD_LIST = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST;
 
 function isAlive(pid: number): boolean {
   try {
@@ -30,15 +31,22 @@ describe('temporal dev server', () => {
     await server?.stop();
   }, 15_000);
 
-  it('registers the receipt search attributes as Int on the default namespace', async () => {
-    expect(RECEIPT_SEARCH_ATTRIBUTES.map((k) => k.name)).toEqual(['TransactionId', 'SenderId', 'ReceiverId']);
+  it('registers the receipt search attributes with their types on the default namespace', async () => {
+    expect(RECEIPT_SEARCH_ATTRIBUTES.map((k) => k.name)).toEqual([
+      'TransactionId',
+      'SenderId',
+      'ReceiverId',
+      'TransactionIds',
+    ]);
     const connection = await Connection.connect({ address: server?.address ?? '' });
     try {
       const { customAttributes } = await connection.operatorService.listSearchAttributes({
         namespace: 'default',
       });
       for (const key of RECEIPT_SEARCH_ATTRIBUTES) {
-        expect(customAttributes?.[key.name], key.name).toBe(INT);
+        expect(customAttributes?.[key.name], key.name).toBe(
+          key.name === 'TransactionIds' ? KEYWORD_LIST : INT,
+        );
       }
     } finally {
       await connection.close();

@@ -18,6 +18,7 @@ import { spawnWorker, waitFor, waitForReceipts } from '../helpers/receipt-worker
 import { startTestTemporal } from '../helpers/temporal.js';
 
 const INT = 3; // IndexedValueType INT
+const KEYWORD_LIST = 7; // IndexedValueType KEYWORD_LIST
 const grpcError = (code: number, details: string) =>
   Object.assign(new Error(details), { code, details, metadata: {} });
 
@@ -52,21 +53,25 @@ describe('ensureReceiptSearchAttributes (fake operator service)', () => {
     expect(error).toBeInstanceOf(SearchAttributeSetupError);
     expect(error.message).toContain('Request unauthorized.');
     expect(error.message).toContain(
-      'temporal operator search-attribute create --namespace payments --name TransactionId --name SenderId --name ReceiverId --type Int',
+      'temporal operator search-attribute create --namespace payments --name TransactionId --name SenderId --name ReceiverId --type Int' +
+        ' && temporal operator search-attribute create --namespace payments --name TransactionIds --type KeywordList',
     );
   });
 
   it('takes "already exists" from a concurrent creator as success, after checking again', async () => {
     const existing: Record<string, number> = { SenderId: INT };
     const admin = fakeAdmin(existing, (attrs) => {
-      Object.assign(existing, { TransactionId: INT, ReceiverId: INT }); // the other process won
+      Object.assign(existing, { TransactionId: INT, ReceiverId: INT, TransactionIds: KEYWORD_LIST }); // the other process won
       throw grpcError(6, `search attributes ${Object.keys(attrs)} already exist`);
     });
     await expect(ensureReceiptSearchAttributes(admin, 'default')).resolves.toEqual([]);
   });
 
   it('refuses to go on when an attribute exists with another type', async () => {
-    const admin = fakeAdmin({ TransactionId: 2, SenderId: INT, ReceiverId: INT }, () => undefined);
+    const admin = fakeAdmin(
+      { TransactionId: 2, SenderId: INT, ReceiverId: INT, TransactionIds: KEYWORD_LIST },
+      () => undefined,
+    );
     await expect(ensureReceiptSearchAttributes(admin, 'default')).rejects.toThrow(
       /TransactionId exists in namespace "default" with another type \(INDEXED_VALUE_TYPE_KEYWORD\)/,
     );
@@ -74,7 +79,7 @@ describe('ensureReceiptSearchAttributes (fake operator service)', () => {
 });
 
 describe('against a plain dev server', () => {
-  it('creates the three Int attributes, with four processes racing', async () => {
+  it('creates the three Int attributes and the KeywordList, with four processes racing', async () => {
     const clients = await Promise.all(
       [1, 2, 3, 4].map(() => connectTemporalClient({ address: raceServer.address, namespace: 'default' })),
     );
@@ -83,7 +88,7 @@ describe('against a plain dev server', () => {
         clients.map((c) => ensureReceiptSearchAttributes(c.connection.operatorService, 'default')),
       );
       expect(created.flat().sort()).toEqual(
-        expect.arrayContaining(['ReceiverId', 'SenderId', 'TransactionId']),
+        expect.arrayContaining(['ReceiverId', 'SenderId', 'TransactionId', 'TransactionIds']),
       );
       const [first, second] = clients as [Client, Client];
       const listed = await first.connection.operatorService.listSearchAttributes({
@@ -91,6 +96,7 @@ describe('against a plain dev server', () => {
       });
       for (const name of ['TransactionId', 'SenderId', 'ReceiverId'])
         expect(listed.customAttributes[name]).toBe(INT);
+      expect(listed.customAttributes.TransactionIds).toBe(KEYWORD_LIST);
       expect(await ensureReceiptSearchAttributes(second.connection.operatorService, 'default')).toEqual([]);
     } finally {
       await Promise.all(clients.map((c) => c.connection.close()));
@@ -134,7 +140,7 @@ describe('against a plain dev server', () => {
     try {
       await worker.ready;
       expect(worker.output()).toContain(
-        'created search attributes TransactionId, SenderId, ReceiverId in namespace default',
+        'created search attributes TransactionId, SenderId, ReceiverId, TransactionIds in namespace default',
       );
       const [row] = await waitForReceipts(ctx.db.admin, [first]);
       expect(row?.pdf?.subarray(0, 5).toString()).toBe('%PDF-');

@@ -5,12 +5,15 @@
 // finish after it. The current histories choose their shape by the input, with no marker. To re-record
 // the current version's histories on purpose:
 //   RECORD_RECEIPT_HISTORIES=1 npx vitest run tests/workflows
+// batch-*.json are receiptBatchWorkflow's (a batch printed whole; one with an item that fell out to its own
+// workflow), re-recorded on purpose with RECORD_BATCH_HISTORIES=1.
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../src/receipts/receipt-worker.js';
 import { quietTemporalRuntime } from '../helpers/receipt-worker.js';
 import { fixtures } from './histories.js';
+import { recordBatchHistories } from './record-batch-histories.js';
 import { recordHistories } from './record-histories.js';
 
 const NONDETERMINISTIC = fileURLToPath(new URL('./nondeterministic/index.ts', import.meta.url));
@@ -26,11 +29,14 @@ describe('receiptWorkflow replay', () => {
   beforeAll(async () => {
     quietTemporalRuntime();
     if (process.env.RECORD_RECEIPT_HISTORIES === '1') console.log('recorded', await recordHistories());
+    if (process.env.RECORD_BATCH_HISTORIES === '1') console.log('recorded', await recordBatchHistories());
   }, 180_000);
 
-  it('has recorded histories of a transfer, a deposit and a missing transaction, of every version', async () => {
+  it('has recorded histories of a transfer, a deposit, a missing transaction and batches, of every version', async () => {
     const names = ['deposit-rendered', 'missing-transaction', 'transfer-rendered'];
     expect((await fixtures()).map((f) => f.workflowId)).toEqual([
+      'batch-fell-out',
+      'batch-rendered',
       ...names,
       ...names.map((n) => `v1-${n}`),
       ...names.map((n) => `v2-${n}`),
@@ -54,12 +60,12 @@ describe('receiptWorkflow replay', () => {
 
   it('replays every recorded history without a determinism error', async () => {
     const results = await replay(WORKFLOWS_PATH);
-    expect(results).toHaveLength(9);
+    expect(results).toHaveLength(11);
     for (const result of results) expect(result.error, result.workflowId).toBeUndefined();
   }, 120_000);
 
   it('would catch an incompatible change to the workflow', async () => {
     const results = await replay(NONDETERMINISTIC);
-    expect(results.map((r) => r.error?.name)).toEqual(Array(9).fill('DeterminismViolationError'));
+    expect(results.map((r) => r.error?.name)).toEqual(Array(11).fill('DeterminismViolationError'));
   }, 120_000);
 });

@@ -1,13 +1,11 @@
 // POST /api/wallet/transfer/batch/: many transfers from the caller in one commit, all or nothing. Any failure
 // names the batch item that caused it ("item": n, 1-based), whether the schema, the amount check or the
 // ledger found it.
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type BatchItemRow, ledger } from '../../db/ledger.js';
 import { sqlStateOf } from '../../db/sqlstate.js';
-import type { ReceiptStart } from '../../temporal/start-receipt.js';
 import { type AppContext, caller, receiptUrl } from '../context.js';
 import { type ApiError, toApiError, withRetry } from '../errors.js';
-import type { ReceiptStarter } from '../receipts.js';
 import {
   BASIC_AUTH,
   batchBody,
@@ -28,28 +26,6 @@ interface BatchRequest {
 // A batch of the maximum size with the largest ids and amounts, with room for whitespace: 128 KiB, as the
 // README says (131 bytes an item).
 const BATCH_BODY_LIMIT = 128 * 1024;
-// Receipt starts run after the response, a few at a time; past this many queued the dispatcher's sweep
-// starts the rest, so a burst of batches never floods Temporal or this process.
-const START_CONCURRENCY = 4;
-const MAX_QUEUED_STARTS = 5000;
-let queuedStarts = 0;
-
-function startInBackground(receipts: ReceiptStarter, starts: ReceiptStart[], log: FastifyBaseLogger) {
-  if (queuedStarts + starts.length > MAX_QUEUED_STARTS) {
-    log.info({ receipts: starts.length }, 'receipt starts left to the dispatcher');
-    return;
-  }
-  queuedStarts += starts.length;
-  const queue = [...starts];
-  const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      await receipts.start(next); // bounded, never rejects
-      queuedStarts--;
-    }
-  };
-  for (let i = 0; i < START_CONCURRENCY; i++) void worker();
-}
-
 const ITEM_IN_PATH = /^\/transfers\/(\d+)(\/|$)/;
 const ITEM_IN_DETAIL = /^item (\d+):/;
 
@@ -118,16 +94,9 @@ export async function batchRoutes(app: FastifyInstance, ctx: AppContext) {
       } catch (error) {
         throw withItem(error);
       }
+      // The receipts are the dispatcher's to start: one workflow per 100 items (wallet.transfer_batch leaves
+      // them unleased), so this process starts nothing and Temporal never slows the answer.
       if (rows[0]?.replayed) reply.header('Idempotent-Replayed', 'true');
-      else {
-        const starts = rows.map((r) => ({
-          transactionId: r.transaction_id,
-          senderId: sender.id,
-          receiverId: r.receiver_id,
-          amount: r.amount,
-        }));
-        startInBackground(ctx.receipts, starts, request.log);
-      }
       return reply.code(201).send({
         message: 'Batch transfer successful',
         sender_balance: rows.at(-1)?.sender_balance,

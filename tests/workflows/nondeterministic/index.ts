@@ -1,12 +1,19 @@
-// A deliberately incompatible receiptWorkflow: it skips loading the document. Replaying the recorded
+// A deliberately incompatible receiptWorkflow (it skips loading the document) and receiptBatchWorkflow (it
+// prints the batch with another activity). Replaying the recorded
 // histories against it must fail, which shows the replay test would catch such a change.
 import { proxyActivities } from '@temporalio/workflow';
 import type { ReceiptActivities, StoredReceipt } from '../../../src/activities/index.js';
 import type { ReceiptDocument } from '../../../src/activities/receipt-document.js';
-import type { ReceiptWorkflowInput } from '../../../src/workflows/types.js';
+import type { ReceiptBatchWorkflowInput, ReceiptWorkflowInput } from '../../../src/workflows/types.js';
 
-const { renderAndStoreReceipt } = proxyActivities<ReceiptActivities>({ startToCloseTimeout: '1m' });
+const { renderAndStoreReceipt, printReceiptAlone } = proxyActivities<ReceiptActivities>({
+  startToCloseTimeout: '1m',
+});
 
 export async function receiptWorkflow(input: ReceiptWorkflowInput): Promise<StoredReceipt> {
   return await renderAndStoreReceipt({ transactionId: input.transactionId } as ReceiptDocument);
+}
+
+export async function receiptBatchWorkflow(input: ReceiptBatchWorkflowInput): Promise<StoredReceipt> {
+  return await printReceiptAlone(input.batchId);
 }
