@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { findFreePort } from '../../src/net/free-port.js';
 import { resolveTemporalCli } from '../../src/temporal/cli-path.js';
 import { type DevServer, startTemporalDevServer } from '../../src/temporal/dev-server.js';
-import { childrenCpuMs, treeCpuMs } from './memory.js';
+import { childrenCpuMs, treeCpuMs, treePids } from './memory.js';
 
 /** Where Temporal keeps its state: 'file' is the dev server on a SQLite file, as `npm run dev` runs it;
  *  'pipeline' is whatever the run's own stack uses (bench/receipts/stack.ts). */
@@ -79,17 +79,28 @@ export function againstFloors(shape: string, cpuMsPerReceipt: number, f: Floors)
   return `${shape}: ${cpuMsPerReceipt.toFixed(1)} ms CPU per receipt = ${ratio.toFixed(2)}x the floor sum (target <= 1.25x)`;
 }
 
-/** CPU ms so far of a worker's node process, its Chromium and qpdf runs, a Temporal server and this process's
- *  PostgreSQL (the embedded one: with DATABASE_URL it is elsewhere and not counted). */
-export function cpuByComponent(workerPid: number, temporalPid: number): Map<string, number> {
+/** CPU ms so far of a worker's node process, its Chromium and qpdf runs, the Temporal server (its first pid;
+ *  the others are Temporal's own PostgreSQL in the production shape, BENCH_TEMPORAL=postgres) and this
+ *  process's PostgreSQL (the embedded ledger: with DATABASE_URL it is elsewhere and not counted). */
+export function cpuByComponent(workerPid: number, temporalPids: number[]): Map<string, number> {
   const all = new Map<string, number>();
   const add = (m: Map<string, number>) => {
     for (const [k, v] of m) all.set(k, (all.get(k) ?? 0) + v);
   };
   add(treeCpuMs(workerPid, (role) => (role.startsWith('chromium') ? 'Chromium' : 'worker node')));
   add(new Map([['qpdf', childrenCpuMs(workerPid)]])); // split processes, exited and waited for
-  add(treeCpuMs(temporalPid, () => 'Temporal server'));
-  add(treeCpuMs(process.pid, (role) => (role.startsWith('postgres') ? 'PostgreSQL' : 'other')));
+  const [server = 0, ...temporalPostgres] = temporalPids;
+  add(treeCpuMs(server, () => 'Temporal server'));
+  for (const pid of temporalPostgres) add(treeCpuMs(pid, () => "Temporal's PostgreSQL"));
+  // Temporal's PostgreSQL is also a child of this process: counted above, so not again as the ledger's.
+  const temporalTree = new Set(temporalPostgres.flatMap((pid) => treePids(pid)));
+  add(
+    treeCpuMs(
+      process.pid,
+      (role) => (role.startsWith('postgres') ? 'PostgreSQL' : 'other'),
+      (pid) => !temporalTree.has(pid),
+    ),
+  );
   all.delete('other');
   return all;
 }

@@ -122,9 +122,13 @@ export function sampleMemory(root: number, everyMs: number, progress: () => numb
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
 /** CPU time (user + system, ms) used so far by every live process of a tree, grouped by `group(role)`. */
-export function treeCpuMs(root: number, group: (role: string) => string): Map<string, number> {
+export function treeCpuMs(
+  root: number,
+  group: (role: string) => string,
+  include: (pid: number) => boolean = () => true,
+): Map<string, number> {
   const out = new Map<string, number>();
-  for (const pid of treePids(root)) {
+  for (const pid of treePids(root).filter(include)) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -254,7 +254,7 @@ async function main(): Promise<void> {
     };
   };
   const cpuSince = (before: Map<string, number>, receipts: number) => {
-    const perReceipt = [...cpuByComponent(pid, temporal.process.pid ?? 0).entries()].map(
+    const perReceipt = [...cpuByComponent(pid, temporal.cpuPids()).entries()].map(
       ([name, ms]) => [name, (ms - (before.get(name) ?? 0)) / receipts] as const,
     );
     return {
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
     };
   };
   const measureBurst = async () => {
-    const cpuBefore = cpuByComponent(pid, temporal.process.pid ?? 0);
+    const cpuBefore = cpuByComponent(pid, temporal.cpuPids());
     const burst = await transfers(app, users, BURST);
     await allRendered(600_000);
     const cpu = cpuSince(cpuBefore, BURST);
@@ -286,7 +286,7 @@ async function main(): Promise<void> {
   log(againstFloors('API burst', cpuMsPerReceipt, floors));
 
   // 2c. A batch transfer's receipts (one workflow per 100 items), against the burst's single receipts.
-  const batch = await batchShape(admin, users, () => cpuByComponent(pid, temporal.process.pid ?? 0));
+  const batch = await batchShape(admin, users, () => cpuByComponent(pid, temporal.cpuPids()));
   log(
     `batch of ${BATCH_ITEMS} items from psql: all stored ${batch.seconds.toFixed(1)} s after its commit (target <= 10 s); ` +
       `CPU per receipt ${batch.cpuPerReceipt.join(', ')} (${batch.cpuMsPerReceipt.toFixed(1)} ms) = ` +
@@ -330,7 +330,7 @@ async function main(): Promise<void> {
     admin,
     users,
     (before, n) => cpuSince(before, n),
-    () => cpuByComponent(pid, temporal.process.pid ?? 0),
+    () => cpuByComponent(pid, temporal.cpuPids()),
   );
   const steadyLatency = await latencies(steady.ids);
   log(
@@ -353,7 +353,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < TPS_ROUNDS * 2; round++) {
       const running = round % 4 === 0 || round % 4 === 3; // on, off, off, on: order effects cancel out
       if (!running) signalTree(pid, 'SIGSTOP');
-      const before = cpuByComponent(pid, temporal.process.pid ?? 0);
+      const before = cpuByComponent(pid, temporal.cpuPids());
       const started = performance.now();
       try {
         (running ? on : off).push(await transferTps(tpsUrl, tpsScript, TPS_SECONDS, cpus));
@@ -362,7 +362,7 @@ async function main(): Promise<void> {
       }
       if (running) {
         const seconds = (performance.now() - started) / 1000;
-        for (const [k, v] of cpuByComponent(pid, temporal.process.pid ?? 0)) {
+        for (const [k, v] of cpuByComponent(pid, temporal.cpuPids())) {
           cpuOn.set(k, (cpuOn.get(k) ?? 0) + (v - (before.get(k) ?? 0)) / 1000 / seconds / TPS_ROUNDS);
         }
       }
@@ -399,7 +399,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_SPLIT === '1' && postmaster && os.availableParallelism() >= 2) {
     const everyCpu = `0-${os.availableParallelism() - 1}`;
     const receiptCpus = `1-${os.availableParallelism() - 1}`;
-    const temporalTree = () => treePids(temporal.process.pid ?? 0);
+    const temporalTree = () => temporal.cpuPids().flatMap((p) => treePids(p));
     pinProcesses([...treePids(postmaster), process.pid], '0');
     pinProcesses([...treePids(pid), ...temporalTree()], receiptCpus);
     try {

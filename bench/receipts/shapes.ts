@@ -83,7 +83,7 @@ export async function trickleShape(dbUrl: string, temporalNice: number) {
     const [a, b] = made.map((r) => r.id as number) as [number, number];
     const { rows: funded } = await psql.query('SELECT transaction_id FROM wallet.deposit($1, 1000000)', [a]);
     await stored(psql, [funded[0].transaction_id], 300_000); // the worker is up and warm
-    const cpuNow = () => cpuByComponent(worker.pid ?? 0, temporal.process.pid ?? 0);
+    const cpuNow = () => cpuByComponent(worker.pid ?? 0, [temporal.process.pid ?? 0]);
     const before = cpuNow();
     const ids: number[] = [];
     const started = performance.now();

@@ -9,15 +9,24 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { fileTemporal, type TemporalPersistence } from './floors.js';
 import { treeCpuMs } from './memory.js';
-import { benchTemporal } from './stack.js';
+import { type BenchTemporal, benchTemporal } from './stack.js';
 
 const [workflows = 400, nice = 10] = process.argv.slice(2, 4).map(Number);
 const type = process.argv[4] ?? 'emptyWorkflow';
 const persistence = (process.argv[5] ?? 'pipeline') as TemporalPersistence;
 Runtime.install({ logger: new DefaultLogger('ERROR') });
-const temporal = persistence === 'file' ? await fileTemporal(nice) : await benchTemporal(nice);
+const temporal: BenchTemporal =
+  persistence === 'file'
+    ? await fileTemporal(nice).then((t) => ({
+        ...t,
+        backend: 'dev' as const,
+        cpuPids: () => [t.process.pid ?? 0],
+      }))
+    : await benchTemporal(nice);
+// The server's CPU, and with BENCH_TEMPORAL=postgres its own PostgreSQL's: both are the floor's.
+const temporalPids = temporal.cpuPids();
 const serverMs = () =>
-  [...treeCpuMs(temporal.process.pid ?? 0, () => 'server').values()].reduce((a, b) => a + b, 0);
+  temporalPids.flatMap((pid) => [...treeCpuMs(pid, () => 'server').values()]).reduce((a, b) => a + b, 0);
 const selfMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
