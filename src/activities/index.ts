@@ -16,6 +16,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { ledger } from '../db/ledger.js';
+import { measureStore } from '../metrics/receipts.js';
+import { countRendered, receiptSpan } from '../telemetry/receipt-spans.js';
 import { Batcher } from './batcher.js';
 import { TRANSACTION_NOT_FOUND } from './failure-types.js';
 import { type ReceiptDocument, toReceiptDocument } from './receipt-document.js';
@@ -61,11 +63,13 @@ export function createActivities({ pool, renderer }: { pool: Queryable; renderer
   const stores = new Batcher<{ transactionId: number; pdf: Buffer; runId: string | null }, StoredReceipt>(
     async (items) => {
       const ids = items.map((i) => i.transactionId);
-      const rows = await ledger.storeReceiptPdfs(
-        pool,
-        ids,
-        items.map((i) => i.pdf),
-        items.map((i) => i.runId),
+      const rows = await measureStore(() =>
+        ledger.storeReceiptPdfs(
+          pool,
+          ids,
+          items.map((i) => i.pdf),
+          items.map((i) => i.runId),
+        ),
       );
       return rows.map((row) =>
         row.status === null || row.pdf_size === null || row.pdf_sha256 === null
@@ -83,15 +87,14 @@ export function createActivities({ pool, renderer }: { pool: Queryable; renderer
   async function print(transactionId: number, alone: boolean): Promise<StoredReceipt> {
     const doc = await documents.call(transactionId);
     const signal = Context.current().cancellationSignal;
-    const pdf = await renderer.render(doc, { signal, alone });
+    const pdf = await receiptSpan('receipt.print', transactionId, () => renderer.render(doc, { signal, alone }));
     // Timed out or cancelled while printing: the workflow has moved on (to the fallback), which must be the
     // one that stores and reports storedNow.
     signal.throwIfAborted();
-    return stores.call({
-      transactionId,
-      pdf,
-      runId: Context.current().info.workflowExecution?.runId ?? null,
-    });
+    const runId = Context.current().info.workflowExecution?.runId ?? null;
+    return countRendered(
+      await receiptSpan('receipt.store', transactionId, () => stores.call({ transactionId, pdf, runId })),
+    );
   }
 
   return {
@@ -112,11 +115,13 @@ export function createActivities({ pool, renderer }: { pool: Queryable; renderer
       try {
         const pdf = await renderer.render(doc, { signal: ctx.cancellationSignal, alone: true });
         stage = 'storing';
-        return await stores.call({
-          transactionId: doc.transactionId,
-          pdf,
-          runId: ctx.info.workflowExecution?.runId ?? null,
-        });
+        return countRendered(
+          await stores.call({
+            transactionId: doc.transactionId,
+            pdf,
+            runId: ctx.info.workflowExecution?.runId ?? null,
+          }),
+        );
       } finally {
         clearInterval(timer);
       }

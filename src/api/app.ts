@@ -7,6 +7,11 @@ import fp from 'fastify-plugin';
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import { ledger } from '../db/ledger.js';
+import { httpMetrics } from '../metrics/http.js';
+import { trackPool } from '../metrics/pool.js';
+import { countedReceiptStarts } from '../metrics/receipt-starts.js';
+import { requestTracing } from '../telemetry/request-tracing.js';
+import { currentTracing } from '../telemetry/tracing.js';
 import { connectWithSearchAttributes } from '../temporal/client.js';
 import { type AuthOptions, walletAuth } from './auth.js';
 import type { AppContext } from './context.js';
@@ -130,9 +135,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const owned = receipts;
     app.addHook('onClose', () => owned.close());
   }
+  // Metrics and traces first, so that they see every route and hook registered after them.
+  trackPool('api', deps.pool);
+  await app.register(httpMetrics);
+  if (currentTracing()) await app.register(requestTracing());
   await app.register(walletApi, {
     pool: deps.pool,
-    receipts,
+    receipts: countedReceiptStarts(receipts),
     depositsEnabled: deps.config.depositsEnabled,
     auth: deps.auth,
   });

@@ -3,6 +3,7 @@
 // dispatcher may take the receipts over after it), and says what started and what did not.
 import type { Client } from '@temporalio/client';
 import type { ClaimedReceipt } from '../db/ledger.js';
+import { receiptSpan } from '../telemetry/receipt-spans.js';
 import { startReceiptWorkflow } from '../temporal/start-receipt.js';
 import { isTemporalUnavailable } from './temporal-errors.js';
 
@@ -58,7 +59,10 @@ function startOne(opts: StartOptions, row: ClaimedReceipt) {
     receiverId: row.receiver_id,
     amount: row.amount,
   };
-  return opts.client.withDeadline(Date.now() + opts.timeoutMs, () =>
-    startReceiptWorkflow(opts.client, opts.taskQueue, receipt, opts.eager),
+  // A trace of its own (the request that made the receipt is long gone), carried into the workflow.
+  return receiptSpan('receipt.dispatch', row.transaction_id, () =>
+    opts.client.withDeadline(Date.now() + opts.timeoutMs, () =>
+      startReceiptWorkflow(opts.client, opts.taskQueue, receipt, opts.eager),
+    ),
   );
 }

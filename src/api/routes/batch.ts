@@ -50,6 +50,11 @@ function startInBackground(receipts: ReceiptStarter, starts: ReceiptStart[], log
   for (let i = 0; i < START_CONCURRENCY; i++) void worker();
 }
 
+function batchItems(request: FastifyRequest): number {
+  const transfers = (request.body as { transfers?: unknown } | null)?.transfers;
+  return Array.isArray(transfers) && transfers.length > 0 ? transfers.length : 1;
+}
+
 const ITEM_IN_PATH = /^\/transfers\/(\d+)(\/|$)/;
 const ITEM_IN_DETAIL = /^item (\d+):/;
 
@@ -78,6 +83,8 @@ export async function batchRoutes(app: FastifyInstance, ctx: AppContext) {
     {
       bodyLimit: BATCH_BODY_LIMIT,
       attachValidation: true,
+      // Counted per item: a refused batch counts each of its items under the refusal's code.
+      config: { operation: 'batch_item', operationCount: batchItems },
       schema: {
         summary: `Move money from the caller to up to ${MAX_BATCH_ITEMS} wallets in one commit, all or nothing`,
         tags: ['wallet'],
