@@ -4,9 +4,9 @@
 import os from 'node:os';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config.js';
+import { openDatabase } from './db/database.js';
 import { workerRegistry } from './metrics/names.js';
 import { startMetricsServer } from './metrics/server.js';
-import { openDatabase } from './db/database.js';
 import { consoleLogger, describeError } from './receipts/log.js';
 import { startReceiptWorker } from './receipts/receipt-worker.js';
 import { startTracing } from './telemetry/tracing.js';

@@ -66,7 +66,11 @@ describe('loadConfig', () => {
 
   it.each([
     ['METRICS_PORT', '94x4', 'METRICS_PORT must be a whole number from 0 to 65535, got "94x4"'],
-    ['WORKER_METRICS_PORT', '70000', 'WORKER_METRICS_PORT must be a whole number from 0 to 65535, got "70000"'],
+    [
+      'WORKER_METRICS_PORT',
+      '70000',
+      'WORKER_METRICS_PORT must be a whole number from 0 to 65535, got "70000"',
+    ],
     ['TEMPORAL_METRICS_PORT', '-1', 'TEMPORAL_METRICS_PORT must be a whole number from 0 to 65535, got "-1"'],
     ['TEMPORAL_PORT', '72x3', 'TEMPORAL_PORT must be a whole number from 1 to 65535, got "72x3"'],
     ['TEMPORAL_UI_PORT', '99999', 'TEMPORAL_UI_PORT must be a whole number from 1 to 65535, got "99999"'],

@@ -87,7 +87,9 @@ export function createActivities({ pool, renderer }: { pool: Queryable; renderer
   async function print(transactionId: number, alone: boolean): Promise<StoredReceipt> {
     const doc = await documents.call(transactionId);
     const signal = Context.current().cancellationSignal;
-    const pdf = await receiptSpan('receipt.print', transactionId, () => renderer.render(doc, { signal, alone }));
+    const pdf = await receiptSpan('receipt.print', transactionId, () =>
+      renderer.render(doc, { signal, alone }),
+    );
     // Timed out or cancelled while printing: the workflow has moved on (to the fallback), which must be the
     // one that stores and reports storedNow.
     signal.throwIfAborted();

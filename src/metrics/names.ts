@@ -138,7 +138,13 @@ export const dispatcherFailures = new Counter({
   registers: [workerRegistry],
 });
 
-// Read at scrape time (src/metrics/worker.ts).
+// Closed label sets start at zero, so a rate() or an alert sees the series before the first event.
+for (const result of ['started', 'deferred']) receiptStarts.inc({ result }, 0);
+for (const kind of ['chromium_unavailable', 'page_count', 'aborted', 'other'])
+  renderFailures.inc({ kind }, 0);
+for (const kind of ['database', 'temporal', 'start']) dispatcherFailures.inc({ kind }, 0);
+
+// Read at scrape time (src/metrics/receipts.ts).
 export const DISPATCHER_STATE = {
   name: 'wallet_dispatcher_state',
   help: 'The dispatcher state: 1 for the current one of starting, failing, stopped',

@@ -12,9 +12,10 @@ import {
 import type { WorkerOptions } from '@temporalio/worker';
 import { currentTracing } from './tracing.js';
 
-/** The workflow interceptor module, for the workflow bundle (src/temporal/workflow-bundle.ts). */
+/** The workflow interceptor module (it exports `interceptors`), for the workflow bundle
+ *  (src/temporal/workflow-bundle.ts). */
 export const WORKFLOW_INTERCEPTOR_MODULE = createRequire(import.meta.url).resolve(
-  '@temporalio/interceptors-opentelemetry/lib/workflow',
+  '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
 );
 
 export function clientInterceptors() {

@@ -5,6 +5,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll } from 'vitest';
+import { createPool } from '../../src/db/pool.js';
 import { apiRegistry, workerRegistry } from '../../src/metrics/names.js';
 import { type MetricsServer, startMetricsServer } from '../../src/metrics/server.js';
 import { findFreePort } from '../../src/net/free-port.js';
@@ -53,7 +54,10 @@ export async function startObservedStack(temporalSdkUrl: string): Promise<Observ
     databaseUrl: api.db.url,
     log,
   });
+  // As the server's pool: receipt rows are born leased to the API, which starts them (see src/db/pool.ts).
+  const pool = createPool({ url: api.db.url, max: 10, role: 'wallet_app', startsReceiptWorkflows: true });
   const app = await api.build({
+    pool,
     receipts: undefined, // the real starter, to this Temporal
     config: { ...testConfig, temporalAddress: temporal.address },
   });
@@ -64,6 +68,7 @@ export async function startObservedStack(temporalSdkUrl: string): Promise<Observ
   afterAll(async () => {
     const chromium = descendants(process.pid).filter(isChromium);
     await app.close();
+    await pool.end();
     await worker.stop();
     await temporal.stop();
     await Promise.all(servers.map((s) => s.close()));
