@@ -36,7 +36,7 @@ const pool = createPool({
   statementTimeoutMs: STATEMENT_TIMEOUT_MS,
   startsReceiptWorkflows: true,
 });
-const app = await buildApp({ pool, config });
+const app = await buildApp({ pool, config, metrics: config.metricsPort > 0 });
 // An idle connection dropped by the server must not crash the process; the next query reconnects.
 // Only the message and code: the error object carries the client and its connection parameters.
 pool.on('error', (error) =>

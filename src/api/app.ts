@@ -40,6 +40,8 @@ export interface AppDeps {
   auth?: AuthOptions;
   /** Default: pino at config.logLevel, with credentials redacted. */
   logger?: FastifyServerOptions['logger'];
+  /** Collect request metrics (default true; the server turns them off when METRICS_PORT serves none). */
+  metrics?: boolean;
 }
 
 export const walletApi = fp(
@@ -137,7 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   // Metrics and traces first, so that they see every route and hook registered after them.
   trackPool('api', deps.pool);
-  await app.register(httpMetrics);
+  if (deps.metrics ?? true) await app.register(httpMetrics);
   if (currentTracing()) await app.register(requestTracing());
   await app.register(walletApi, {
     pool: deps.pool,
