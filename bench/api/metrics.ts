@@ -94,7 +94,7 @@ async function round(
 log(
   `seed=${seed} (rerun with BENCH_SEED=${seed}); ${os.availableParallelism()} cores; node ${process.version}`,
 );
-const db = await scratchDatabase('api-metrics');
+const db = await scratchDatabase('api_metrics');
 try {
   const admin = createPool({ url: db.url, max: 4 });
   const hash = await hashPassword(PASSWORD, 10);

@@ -30,9 +30,13 @@ export const httpMetrics = fp(
     app.addHook('onError', async (request, _reply, error) => {
       errorCodes.set(request, toApiError(error).apiError.code);
     });
+    // A client that hangs up may get no onResponse: the in-flight gauge must come down anyway, once.
+    app.addHook('onRequestAbort', async (request) => {
+      if (started.delete(request)) httpActiveRequests.dec();
+    });
     app.addHook('onResponse', async (request, reply) => {
       const start = started.get(request);
-      if (start === undefined) return;
+      if (start === undefined || !started.delete(request)) return;
       httpActiveRequests.dec();
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       const status = reply.statusCode;
