@@ -4,7 +4,6 @@
 // Temporal (the SDK's runtime is installed once per process).
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { afterAll } from 'vitest';
 import { createPool } from '../../src/db/pool.js';
 import { apiRegistry, workerRegistry } from '../../src/metrics/names.js';
 import { type MetricsServer, startMetricsServer } from '../../src/metrics/server.js';
@@ -23,6 +22,8 @@ export interface ObservedStack {
   worker: ReceiptWorker;
   log: ReturnType<typeof memoryLogger>;
   urls: { api: string; worker: string; temporalSdk: string };
+  /** Stops everything and closes every pool; resolves to the Chromium processes left (none, normally). */
+  stop(): Promise<unknown[]>;
 }
 
 /** Installs the SDK runtime with its Prometheus exporter on a free port; returns that /metrics URL. */
@@ -65,15 +66,17 @@ export async function startObservedStack(temporalSdkUrl: string): Promise<Observ
     await startMetricsServer(apiRegistry, '127.0.0.1', 0),
     await startMetricsServer(workerRegistry, '127.0.0.1', 0),
   ];
-  afterAll(async () => {
+  // Called from the test file's own afterAll: vitest runs no afterAll registered inside a beforeAll (so the
+  // database helpers' own cleanup never runs here), and every pool must be closed before PostgreSQL stops.
+  const stop = async () => {
     const chromium = descendants(process.pid).filter(isChromium);
     await app.close();
-    await pool.end();
     await worker.stop();
     await temporal.stop();
     await Promise.all(servers.map((s) => s.close()));
-    await waitUntilGone(chromium);
-  });
+    await Promise.all([pool, api.pool, api.db.admin, api.db.app, api.db.worker].map((p) => p.end()));
+    return waitUntilGone(chromium);
+  };
   const [apiServer, workerServer] = servers as [MetricsServer, MetricsServer];
   return {
     api,
@@ -82,5 +85,6 @@ export async function startObservedStack(temporalSdkUrl: string): Promise<Observ
     worker,
     log,
     urls: { api: apiServer.url, worker: workerServer.url, temporalSdk: temporalSdkUrl },
+    stop,
   };
 }

@@ -65,6 +65,8 @@ afterAll(async () => {
   await worker?.stop();
   await temporal?.stop();
   await rm(dir, { recursive: true, force: true });
+  // The database helper's own cleanup is registered inside beforeAll, where vitest never runs it.
+  await Promise.all([db?.admin.end(), db?.app.end(), db?.worker.end()]);
   expect(await waitUntilGone(chromium)).toEqual([]);
 });
 

@@ -1,6 +1,6 @@
 // After a seeded workload on the real stack (PostgreSQL, Temporal, Chromium), the counters moved by exactly
 // what the workload did, and every metric name the dashboard and the alert rules use is served.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, postJson } from '../helpers/api.js';
 import { metricNamesUsed } from '../helpers/metric-names.js';
 import { delta, type Sample, scrape, total } from '../helpers/metrics.js';
@@ -61,6 +61,7 @@ beforeAll(async () => {
       .statusCode,
   ).toBe(401);
 
+  expect((await app.inject({ url: '/no/such/path/42' })).statusCode).toBe(404);
   await waitForReceipts(api.db.admin, undefined, 120_000);
   // The backlog is read at most once a second: wait for the read that sees it empty.
   await waitFor('the backlog gauge to read 0', async () => {
@@ -70,6 +71,10 @@ beforeAll(async () => {
   after = await scrapeAll();
   sdk = await scrape(stack.urls.temporalSdk);
 }, 240_000);
+
+afterAll(async () => {
+  expect(await stack?.stop()).toEqual([]);
+});
 
 describe('the API counters', () => {
   it('count money operations by outcome, exactly', () => {
@@ -97,8 +102,10 @@ describe('the API counters', () => {
     expect(requests('/api/wallet/transfer/', '201')).toBe(transfers + 1);
     expect(requests('/api/wallet/transfer/', '422')).toBe(refused);
     expect(requests('/api/wallet/holds/:hold_id/capture/', '201')).toBe(1);
-    // Ids never become labels.
+    // Ids never become labels: a path no route knows is 'unmatched'.
     expect(after.api.some((s) => /\d/.test(s.labels.http_route ?? ''))).toBe(false);
+    const unmatched = { http_route: 'unmatched', http_response_status_code: '404' };
+    expect(delta(before.api, after.api, 'http_server_request_duration_seconds_count', unmatched)).toBe(1);
     expect(total(after.api, 'http_server_active_requests')).toBe(0);
   });
 

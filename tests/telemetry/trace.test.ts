@@ -36,6 +36,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  expect(await stack?.stop()).toEqual([]);
   await tracing?.shutdown();
 });
 
