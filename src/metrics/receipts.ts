@@ -13,8 +13,8 @@ import {
   workerRegistry,
 } from './names.js';
 
-function failureKind(error: unknown, signal?: AbortSignal): string {
-  if (signal?.aborted || (error as Error)?.name === 'AbortError') return 'aborted';
+function failureKind(error: unknown): string {
+  if ((error as Error)?.name === 'AbortError' || (error as Error)?.name === 'TimeoutError') return 'aborted';
   if ((error as Error)?.name === 'RendererUnavailableError') return 'chromium_unavailable';
   if (/came out as \d+ pages/.test((error as Error)?.message ?? '')) return 'page_count';
   return 'other';
