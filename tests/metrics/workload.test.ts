@@ -2,7 +2,7 @@
 // what the workload did, and every metric name the dashboard and the alert rules use is served.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, postJson } from '../helpers/api.js';
-import { metricNamesUsed } from '../helpers/metric-names.js';
+import { monitoringSelectors, selectors } from '../helpers/metric-names.js';
 import { delta, type Sample, scrape, total } from '../helpers/metrics.js';
 import { installObservedRuntime, type ObservedStack, startObservedStack } from '../helpers/observed-stack.js';
 import { seededRandom } from '../helpers/random.js';
@@ -139,11 +139,30 @@ describe('the worker', () => {
 });
 
 describe('the dashboard and the alert rules', () => {
-  it('use only metric names that are served', async () => {
-    const served = new Set([...after.api, ...after.worker, ...sdk].map((s) => s.name));
-    const used = await metricNamesUsed();
-    const missing = [...used].filter((name) => !served.has(name));
-    expect(missing, `served: ${[...served].sort().join(' ')}`).toEqual([]);
-    expect(used.size).toBeGreaterThan(10);
+  it('use only metric names that are served, with the labels they match on', async () => {
+    const served = [...after.api, ...after.worker, ...sdk];
+    const names = new Set(served.map((s) => s.name));
+    const used = await monitoringSelectors();
+    const missing = used.filter((s) => !names.has(s.metric)).map((s) => s.metric);
+    expect(missing, `served: ${[...names].sort().join(' ')}`).toEqual([]);
+    for (const { metric, labels, expr } of used) {
+      for (const label of labels)
+        expect(
+          served.some((s) => s.name === metric && label in s.labels),
+          `${label} of ${metric} in ${expr}`,
+        ).toBe(true);
+    }
+    expect(new Set(used.map((s) => s.metric)).size).toBeGreaterThan(20);
+  });
+
+  it('are PromQL a renamed metric or a typo cannot slip through', () => {
+    expect(selectors('sum by (kind) (rate(wallet_x_total{kind="a"}[5m]))')).toEqual([
+      {
+        metric: 'wallet_x_total',
+        labels: ['kind'],
+        expr: 'sum by (kind) (rate(wallet_x_total{kind="a"}[5m]))',
+      },
+    ]);
+    expect(() => selectors('sum(rate(wallet_x_total[5m])')).toThrow(/not valid PromQL/);
   });
 });
