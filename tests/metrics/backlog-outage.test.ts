@@ -15,7 +15,7 @@ import { resolveTemporalCli } from '../../src/temporal/cli-path.js';
 import { type DevServer, startTemporalDevServer } from '../../src/temporal/dev-server.js';
 import { descendants, isChromium, waitUntilGone } from '../helpers/chromium.js';
 import { createTestDatabase, fundedUser, type TestDatabase } from '../helpers/database.js';
-import { scrape, total } from '../helpers/metrics.js';
+import { delta, scrape, total } from '../helpers/metrics.js';
 import {
   memoryLogger,
   quietTemporalRuntime,
@@ -85,6 +85,7 @@ it('follows the backlog through a Temporal outage and back to zero', async () =>
   await waitForReceipts(db.admin);
   await waitFor('an empty backlog', async () => (await gauges()).pending === 0);
   expect(await gauges()).toMatchObject({ oldestAge: 0, starting: 1, failing: 0 });
+  const before = await scrape(metrics.url);
 
   await temporal?.stop();
   temporal = undefined;
@@ -105,4 +106,12 @@ it('follows the backlog through a Temporal outage and back to zero', async () =>
     const g = await gauges();
     return g.pending === 0 && g.unstarted === 0 && g.oldestAge === 0 && g.starting === 1 && g.failing === 0;
   });
+  // The dispatcher's counters tell the same story: failed attempts against Temporal, then the three starts
+  // (a start that timed out but went through is started again, harmlessly, hence at least).
+  const after = await scrape(metrics.url);
+  expect(delta(before, after, 'wallet_dispatcher_failures_total', { kind: 'temporal' })).toBeGreaterThan(0);
+  const started = delta(before, after, 'wallet_dispatcher_started_total');
+  expect(started).toBeGreaterThanOrEqual(3);
+  expect(delta(before, after, 'wallet_dispatcher_claimed_total')).toBeGreaterThan(started);
+  expect(delta(before, after, 'wallet_receipts_rendered_total')).toBe(3);
 }, 240_000);
