@@ -1,6 +1,6 @@
 // Every metric this project serves, in one place: its name, what it measures, its labels. The dashboard
 // (deploy/grafana/dashboards/wallet.json) and the alert rules (deploy/prometheus/alerts.yml) refer to these
-// names, and tests/metrics/names.test.ts fails when one they use is not served.
+// names, and tests/metrics/workload.test.ts fails when one they use is not served.
 // Prometheus conventions: base units (_seconds), counters end in _total, labels from small closed sets (route
 // templates, methods, statuses, outcomes, SQLSTATE classes), never ids, usernames or keys. HTTP names follow
 // OpenTelemetry's semantic conventions as Prometheus spells them (http.server.request.duration).
