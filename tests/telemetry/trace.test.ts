@@ -115,3 +115,9 @@ it('never puts a secret in a span attribute', () => {
   expect(values.filter((v) => /\/\/[^/@\s"]+:[^/@\s"]+@/.test(v))).toEqual([]);
   expect(values.some((v) => v.includes('authorization'))).toBe(false);
 });
+
+it('traces database calls only inside a traced operation (the dispatcher polls make no traces)', () => {
+  const database = spans().filter((s) => s.name.startsWith('pg.'));
+  expect(database.length).toBeGreaterThan(0);
+  expect(database.filter((s) => !s.parentSpanContext).map((s) => s.name)).toEqual([]);
+});
