@@ -33,6 +33,14 @@ export interface Config {
   receiptMaxPerSecond: number; // 0: no cap
   receiptCoalesceMs: number;
   receiptBatchMax: number;
+  /** Where /metrics listens (never on the API's port). Ports: 0 (the default) serves no metrics. */
+  metricsHost: string;
+  /** The API's prom-client metrics (METRICS_PORT). */
+  metricsPort: number;
+  /** The worker's own metrics: receipts, dispatcher, backlog (WORKER_METRICS_PORT). */
+  workerMetricsPort: number;
+  /** The Temporal SDK's metrics, served by the SDK's core in the worker process (TEMPORAL_METRICS_PORT). */
+  temporalMetricsPort: number;
 }
 
 export class ConfigError extends Error {}
@@ -124,5 +132,9 @@ export function loadConfig(env: Env = process.env, kind: ProcessKind = 'api'): C
     // How long an idle renderer waits for more receipts to share a print, and how many one print may carry.
     receiptCoalesceMs: integer(env, 'RECEIPT_COALESCE_MS', 100, 0, 1000),
     receiptBatchMax: integer(env, 'RECEIPT_BATCH_MAX', 50, 1, 200),
+    metricsHost: env.METRICS_HOST || '127.0.0.1',
+    metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65535),
+    workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 0, 0, 65535),
+    temporalMetricsPort: integer(env, 'TEMPORAL_METRICS_PORT', 0, 0, 65535),
   };
 }

@@ -6,6 +6,9 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
+import { apiRegistry } from './metrics/names.js';
+import { type MetricsServer, startMetricsServer } from './metrics/server.js';
+import { startTracing } from './telemetry/tracing.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 const STATEMENT_TIMEOUT_MS = 10_000;
@@ -21,6 +24,8 @@ function configOrExit(): Config {
 }
 
 const config = configOrExit();
+// Before the pool and the app: spans for requests and queries from the first one (only with an OTLP endpoint).
+const tracing = startTracing({ serviceName: 'wallet-api' });
 const db = await openDatabase(config);
 if (db.embedded) await migrate(db.url);
 const pool = createPool({
@@ -31,7 +36,7 @@ const pool = createPool({
   statementTimeoutMs: STATEMENT_TIMEOUT_MS,
   startsReceiptWorkflows: true,
 });
-const app = await buildApp({ pool, config });
+const app = await buildApp({ pool, config, metrics: config.metricsPort > 0 });
 // An idle connection dropped by the server must not crash the process; the next query reconnects.
 // Only the message and code: the error object carries the client and its connection parameters.
 pool.on('error', (error) =>
@@ -42,6 +47,11 @@ pool.on('error', (error) =>
 );
 await warmUpPasswords(); // the dummy hash for unknown users, made before the first login needs it
 await app.listen({ host: config.host, port: config.port });
+let metrics: MetricsServer | undefined;
+if (config.metricsPort) {
+  metrics = await startMetricsServer(apiRegistry, config.metricsHost, config.metricsPort);
+  app.log.info({ url: metrics.url }, 'metrics served');
+}
 // Where the database is, not whether this process started it (`npm run dev` starts it for the API).
 const { host: databaseHost, pathname: databaseName } = new URL(db.url);
 app.log.info(
@@ -60,6 +70,8 @@ async function shutdown(signal: string) {
   }, SHUTDOWN_GRACE_MS).unref();
   try {
     await app.close();
+    await metrics?.close();
+    await tracing?.shutdown(); // flushes the last spans
     await pool.end();
     await db.stop();
     process.exit(0);

@@ -5,8 +5,11 @@ import os from 'node:os';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
+import { workerRegistry } from './metrics/names.js';
+import { startMetricsServer } from './metrics/server.js';
 import { consoleLogger, describeError } from './receipts/log.js';
 import { startReceiptWorker } from './receipts/receipt-worker.js';
+import { startTracing } from './telemetry/tracing.js';
 import { connectTemporalClient } from './temporal/client.js';
 import {
   SearchAttributeSetupError,
@@ -28,9 +31,17 @@ async function main(): Promise<void> {
     logger: new DefaultLogger(debug ? 'DEBUG' : 'WARN'),
     telemetryOptions: {
       logging: { filter: { core: debug ? 'DEBUG' : 'ERROR', other: 'ERROR' }, forward: {} },
+      ...temporalMetrics(config.metricsHost, config.temporalMetricsPort),
     },
     shutdownSignals: [],
   });
+  const tracing = startTracing({ serviceName: 'wallet-worker' }); // only with an OTLP endpoint
+  if (config.temporalMetricsPort)
+    log.info(`Temporal SDK metrics on http://${config.metricsHost}:${config.temporalMetricsPort}/metrics`);
+  const metrics = config.workerMetricsPort
+    ? await startMetricsServer(workerRegistry, config.metricsHost, config.workerMetricsPort)
+    : undefined;
+  if (metrics) log.info(`worker metrics on ${metrics.url}`);
   if (delay) log.warn(`RECEIPT_RENDER_DELAY_MS=${delay}: every render is slowed down (a test-only setting)`);
 
   // Without the search attributes no receipt workflow can start: create them, or stop here saying why.
@@ -64,6 +75,8 @@ async function main(): Promise<void> {
     log.info(`${signal}: shutting down (running receipts finish first)`);
     worker
       .stop()
+      .then(() => metrics?.close())
+      .then(() => tracing?.shutdown())
       .then(() => db.stop())
       .then(
         () => process.exit(0),
@@ -75,6 +88,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+}
+
+/** The SDK's own Prometheus exporter (task slots, polls, schedule-to-start latencies), in seconds and with
+ *  _total on counters as Prometheus names them; it serves /metrics itself, on its own port. */
+function temporalMetrics(host: string, port: number) {
+  if (!port) return {};
+  const bindAddress = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    metrics: {
+      prometheus: { bindAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true },
+    },
+  };
 }
 
 main().catch((error) => {

@@ -48,7 +48,30 @@ describe('loadConfig', () => {
     });
   });
 
+  it('serves no metrics unless a metrics port is set, and then on loopback unless METRICS_HOST says', () => {
+    expect(loadConfig({})).toMatchObject({
+      metricsHost: '127.0.0.1',
+      metricsPort: 0,
+      workerMetricsPort: 0,
+      temporalMetricsPort: 0,
+    });
+    const env = { METRICS_HOST: '0.0.0.0', METRICS_PORT: '9464', WORKER_METRICS_PORT: '9465' };
+    expect(loadConfig({ ...env, TEMPORAL_METRICS_PORT: '9466' }, 'worker')).toMatchObject({
+      metricsHost: '0.0.0.0',
+      metricsPort: 9464,
+      workerMetricsPort: 9465,
+      temporalMetricsPort: 9466,
+    });
+  });
+
   it.each([
+    ['METRICS_PORT', '94x4', 'METRICS_PORT must be a whole number from 0 to 65535, got "94x4"'],
+    [
+      'WORKER_METRICS_PORT',
+      '70000',
+      'WORKER_METRICS_PORT must be a whole number from 0 to 65535, got "70000"',
+    ],
+    ['TEMPORAL_METRICS_PORT', '-1', 'TEMPORAL_METRICS_PORT must be a whole number from 0 to 65535, got "-1"'],
     ['TEMPORAL_PORT', '72x3', 'TEMPORAL_PORT must be a whole number from 1 to 65535, got "72x3"'],
     ['TEMPORAL_UI_PORT', '99999', 'TEMPORAL_UI_PORT must be a whole number from 1 to 65535, got "99999"'],
     ['EMBEDDED_PG_PORT', '5432 ', 'EMBEDDED_PG_PORT must be a whole number from 1 to 65535, got "5432 "'],

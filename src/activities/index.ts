@@ -17,6 +17,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type pg from 'pg';
 import { ledger } from '../db/ledger.js';
+import { measureStore } from '../metrics/receipts.js';
+import { countRendered, receiptSpan } from '../telemetry/receipt-spans.js';
 import { createBatchActivity } from './batch.js';
 import { Batcher } from './batcher.js';
 import { TRANSACTION_NOT_FOUND } from './failure-types.js';
@@ -63,11 +65,13 @@ export function createActivities({ pool, renderer }: { pool: Queryable; renderer
   const stores = new Batcher<{ transactionId: number; pdf: Buffer; runId: string | null }, StoredReceipt>(
     async (items) => {
       const ids = items.map((i) => i.transactionId);
-      const rows = await ledger.storeReceiptPdfs(
-        pool,
-        ids,
-        items.map((i) => i.pdf),
-        items.map((i) => i.runId),
+      const rows = await measureStore(() =>
+        ledger.storeReceiptPdfs(
+          pool,
+          ids,
+          items.map((i) => i.pdf),
+          items.map((i) => i.runId),
+        ),
       );
       return rows.map((row) =>
         row.status === null || row.pdf_size === null || row.pdf_sha256 === null
@@ -85,21 +89,26 @@ export function createActivities({ pool, renderer }: { pool: Queryable; renderer
   async function print(transactionId: number, alone: boolean): Promise<StoredReceipt> {
     const doc = await documents.call(transactionId);
     const signal = Context.current().cancellationSignal;
-    const pdf = await renderer.render(doc, { signal, alone });
+    const pdf = await receiptSpan('receipt.print', transactionId, () =>
+      renderer.render(doc, { signal, alone }),
+    );
     // Timed out or cancelled while printing: the workflow has moved on (to the fallback), which must be the
     // one that stores and reports storedNow.
     signal.throwIfAborted();
-    return stores.call({
-      transactionId,
-      pdf,
-      runId: Context.current().info.workflowExecution?.runId ?? null,
-    });
+    const runId = Context.current().info.workflowExecution?.runId ?? null;
+    return countRendered(
+      await receiptSpan('receipt.store', transactionId, () => stores.call({ transactionId, pdf, runId })),
+    );
   }
 
   return {
     printReceipt: (transactionId: number) => print(transactionId, false),
 
-    printReceiptBatch: createBatchActivity({ pool, renderer, store: (item) => stores.call(item) }),
+    printReceiptBatch: createBatchActivity({
+      pool,
+      renderer,
+      store: (item) => stores.call(item).then(countRendered),
+    }),
 
     printReceiptAlone: (transactionId: number) => print(transactionId, Context.current().info.attempt > 1),
 
@@ -116,11 +125,13 @@ export function createActivities({ pool, renderer }: { pool: Queryable; renderer
       try {
         const pdf = await renderer.render(doc, { signal: ctx.cancellationSignal, alone: true });
         stage = 'storing';
-        return await stores.call({
-          transactionId: doc.transactionId,
-          pdf,
-          runId: ctx.info.workflowExecution?.runId ?? null,
-        });
+        return countRendered(
+          await stores.call({
+            transactionId: doc.transactionId,
+            pdf,
+            runId: ctx.info.workflowExecution?.runId ?? null,
+          }),
+        );
       } finally {
         clearInterval(timer);
       }

@@ -10,6 +10,8 @@
 //   request the page tries to make is aborted; the HTML is set with page.setContent on about:blank.
 import os from 'node:os';
 import type { HTTPRequest, Page } from 'puppeteer';
+import { chromiumRestarts } from '../metrics/names.js';
+import { measurePrint } from '../metrics/receipts.js';
 import { type LaunchedBrowser, launchChromium } from './chromium.js';
 import { RenderCoalescer } from './coalescer.js';
 import type { ReceiptDocument } from './receipt-document.js';
@@ -140,8 +142,12 @@ class ChromiumReceiptRenderer implements ReceiptRenderer {
     return this.coalescer.render(doc, opts);
   }
 
-  /** One print of `docs`, one page each, split into one PDF per receipt. */
-  private async printBatch(docs: ReceiptDocument[]): Promise<Buffer[]> {
+  /** One print of `docs`, one page each, split into one PDF per receipt; timed and counted. */
+  private printBatch(docs: ReceiptDocument[]): Promise<Buffer[]> {
+    return measurePrint(docs.length, () => this.printBatchNow(docs));
+  }
+
+  private async printBatchNow(docs: ReceiptDocument[]): Promise<Buffer[]> {
     const bad = this.opts.failRender && docs.find((d) => this.opts.failRender?.(d.transactionId));
     if (bad) throw new Error(`injected render failure for transaction ${bad.transactionId} (test only)`);
     if (this.opts.renderDelayMs)
@@ -280,6 +286,7 @@ class ChromiumReceiptRenderer implements ReceiptRenderer {
       throw new Error('the receipt renderer was closed during the launch');
     }
     const generation: Generation = { id: this.nextGeneration++, launched, watchers: new Set(), dead: false };
+    if (generation.id > 1) chromiumRestarts.inc();
     launched.browser.once('disconnected', () => {
       generation.dead = true;
       for (const fail of generation.watchers)

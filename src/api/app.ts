@@ -7,6 +7,11 @@ import fp from 'fastify-plugin';
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import { ledger } from '../db/ledger.js';
+import { httpMetrics } from '../metrics/http.js';
+import { trackPool } from '../metrics/pool.js';
+import { countedReceiptStarts } from '../metrics/receipt-starts.js';
+import { requestTracing } from '../telemetry/request-tracing.js';
+import { currentTracing } from '../telemetry/tracing.js';
 import { connectWithSearchAttributes } from '../temporal/client.js';
 import { type AuthOptions, walletAuth } from './auth.js';
 import type { AppContext } from './context.js';
@@ -35,6 +40,8 @@ export interface AppDeps {
   auth?: AuthOptions;
   /** Default: pino at config.logLevel, with credentials redacted. */
   logger?: FastifyServerOptions['logger'];
+  /** Collect request metrics (default true; the server turns them off when METRICS_PORT serves none). */
+  metrics?: boolean;
 }
 
 export const walletApi = fp(
@@ -130,9 +137,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const owned = receipts;
     app.addHook('onClose', () => owned.close());
   }
+  // Metrics and traces first, so that they see every route and hook registered after them.
+  trackPool('api', deps.pool);
+  if (deps.metrics ?? true) await app.register(httpMetrics);
+  if (currentTracing()) await app.register(requestTracing());
   await app.register(walletApi, {
     pool: deps.pool,
-    receipts,
+    receipts: countedReceiptStarts(receipts),
     depositsEnabled: deps.config.depositsEnabled,
     auth: deps.auth,
   });

@@ -1,6 +1,7 @@
 // Typed calls to the SQL functions of db/procedures. Money is the exact string PostgreSQL returns.
 import type pg from 'pg';
 import type { ReceiptDocumentRow } from '../activities/receipt-document.js';
+import { countDatabaseError } from '../metrics/pool.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
@@ -92,8 +93,13 @@ export interface Credentials {
 async function all<T>(db: Queryable, text: string, values: unknown[] = []): Promise<T[]> {
   const name = /\bwallet\.\w+/.exec(text)?.[0];
   if (!name) throw new Error(`not a call to a wallet function: ${text}`);
-  const { rows } = await db.query({ name, text, values });
-  return rows as T[];
+  try {
+    const { rows } = await db.query({ name, text, values });
+    return rows as T[];
+  } catch (error) {
+    countDatabaseError(error); // wallet_db_errors_total: every call passes here
+    throw error;
+  }
 }
 
 async function one<T>(db: Queryable, text: string, values: unknown[]): Promise<T> {

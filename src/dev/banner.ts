@@ -5,6 +5,8 @@ export function banner(opts: {
   apiUrl: string;
   temporalUiUrl?: string;
   temporalAddress: string;
+  /** The API's, the worker's and the Temporal SDK's /metrics. */
+  metricsUrls: string[];
   bobId: number;
 }) {
   const [alice, bob] = DEMO_USERS;
@@ -15,6 +17,7 @@ export function banner(opts: {
     `  API          ${opts.apiUrl}`,
     `  Swagger UI   ${opts.apiUrl}/docs`,
     `  Temporal UI  ${opts.temporalUiUrl ?? `(not started here; server at ${opts.temporalAddress})`}`,
+    `  Metrics      ${opts.metricsUrls.join('  ')}`,
     `  Demo users   ${alice.username} / ${alice.password}    ${bob.username} / ${bob.password}`,
     '',
     'Send 25.00 from alice to bob:',

@@ -97,6 +97,17 @@ async function main() {
     });
     needs.push({ port: temporalUiPort, what: 'the Temporal Web UI', variable: 'TEMPORAL_UI_PORT' });
   }
+  // Metrics are on in development, on their usual ports unless set: the banner prints their URLs.
+  const metrics = {
+    api: config.metricsPort || 9464,
+    worker: config.workerMetricsPort || 9465,
+    temporalSdk: config.temporalMetricsPort || 9466,
+  };
+  needs.push(
+    { port: metrics.api, what: "the API's metrics", variable: 'METRICS_PORT' },
+    { port: metrics.worker, what: "the worker's metrics", variable: 'WORKER_METRICS_PORT' },
+    { port: metrics.temporalSdk, what: "the Temporal SDK's metrics", variable: 'TEMPORAL_METRICS_PORT' },
+  );
   await assertPortsFree(needs);
   await mkdir(config.dataDir, { recursive: true });
 
@@ -128,19 +139,25 @@ async function main() {
 
   const env = { DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporalAddress };
   const workerOutput = printer('worker', workerLines(config.logLevel));
-  const worker = startChild('worker', 'src/worker.ts', env, workerOutput, WORKER_STOP_GRACE_MS);
+  const workerEnv = {
+    ...env,
+    WORKER_METRICS_PORT: String(metrics.worker),
+    TEMPORAL_METRICS_PORT: String(metrics.temporalSdk),
+  };
+  const worker = startChild('worker', 'src/worker.ts', workerEnv, workerOutput, WORKER_STOP_GRACE_MS);
   watch(worker);
   const api = startChild(
     'api',
     'src/server.ts',
-    { ...env, HOST: '127.0.0.1', PORT: String(config.port) },
+    { ...env, HOST: '127.0.0.1', PORT: String(config.port), METRICS_PORT: String(metrics.api) },
     printer('api', apiLines(config.logLevel)),
   );
   watch(api);
   const apiUrl = `http://127.0.0.1:${config.port}`;
   await waitForHttp(`${apiUrl}/health`, api);
   if (stopping) return;
-  console.log(banner({ apiUrl, temporalUiUrl, temporalAddress, bobId: users.get('bob') ?? 2 }));
+  const metricsUrls = Object.values(metrics).map((port) => `http://${config.metricsHost}:${port}/metrics`);
+  console.log(banner({ apiUrl, temporalUiUrl, temporalAddress, metricsUrls, bobId: users.get('bob') ?? 2 }));
 }
 
 main().catch(async (error) => {

@@ -1,5 +1,6 @@
 // What the dispatcher is doing, for operators: starting, or failing with a reason. While failing it backs off
 // (exponential, capped) and logs once per change of state, not once per receipt or per attempt.
+import { dispatcherFailures } from '../metrics/names.js';
 import type { Logger } from './log.js';
 
 export type FailureKind = 'database' | 'temporal' | 'start';
@@ -45,6 +46,7 @@ export class DispatcherHealth {
 
   /** Records a failed attempt; returns how long to wait before the next one. */
   failed(kind: FailureKind, reason: string): number {
+    dispatcherFailures.inc({ kind });
     const previous = this.current.status === 'failing' ? this.current : undefined;
     const attempts = previous?.kind === kind ? previous.attempts + 1 : 1;
     const retryInMs = Math.min(this.backoff.maxMs, this.backoff.minMs * 2 ** (attempts - 1));

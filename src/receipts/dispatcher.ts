@@ -13,6 +13,7 @@ import { hostname } from 'node:os';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { ledger } from '../db/ledger.js';
+import { dispatcherClaimed, dispatcherStarted } from '../metrics/names.js';
 import { DispatcherHealth, type DispatcherState } from './dispatcher-health.js';
 import { InFlightWindow } from './in-flight-window.js';
 import { describeError, type Logger } from './log.js';
@@ -159,6 +160,7 @@ export class ReceiptDispatcher {
     }
     this.health.succeeded('database');
     if (rows.length === 0) return { claimed: 0, started: 0, failed: 0 };
+    dispatcherClaimed.inc(rows.length);
     const claimedAt = Date.now();
     this.bucket?.take(rows.length);
     let client: Client;
@@ -194,6 +196,7 @@ export class ReceiptDispatcher {
     this.window?.started(outcome.started.length);
     this.stats.started += outcome.started.length;
     this.stats.workflows += outcome.workflows;
+    dispatcherStarted.inc(outcome.started.length);
     this.stats.startedEagerly += outcome.eager;
     this.stats.failedStarts += outcome.notStarted.length;
     const result = {

@@ -8,6 +8,9 @@ import { createActivities } from '../activities/index.js';
 import { createReceiptRenderer, type ReceiptRenderer } from '../activities/renderer.js';
 import type { Config } from '../config.js';
 import { createPool } from '../db/pool.js';
+import { trackPool } from '../metrics/pool.js';
+import { trackDispatcher, trackReceiptBacklog } from '../metrics/receipts.js';
+import { clientInterceptors } from '../telemetry/temporal.js';
 import { connectTemporalClient } from '../temporal/client.js';
 import { ReceiptDispatcher } from './dispatcher.js';
 import { consoleLogger, describeError, type Logger } from './log.js';
@@ -77,6 +80,8 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
     applicationName: 'wallet-receipt-worker',
   });
   pool.on('error', (error) => log.warn(`idle database connection failed: ${describeError(error)}`));
+  trackPool('worker', pool); // pool gauges and the receipt backlog on WORKER_METRICS_PORT
+  trackReceiptBacklog(pool);
   try {
     await renderer.start();
     await workflowBundle();
@@ -119,6 +124,7 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
     { pages: renderer.size, batchMax: config.receiptBatchMax ?? 50 },
     log,
   );
+  if (dispatcher) trackDispatcher(dispatcher);
   dispatcher?.start();
   log.info(
     `receipt worker started: task queue ${config.receiptTaskQueue} on ${config.temporalAddress}, ` +
@@ -149,7 +155,11 @@ function workerClient(config: ReceiptWorkerConfig, connection: () => NativeConne
       const live = connection();
       if (!live) throw new Error('Temporal worker not connected yet');
       if (client?.connection !== live)
-        client = new Client({ connection: live, namespace: config.temporalNamespace });
+        client = new Client({
+          connection: live,
+          namespace: config.temporalNamespace,
+          interceptors: clientInterceptors(),
+        });
       return client;
     },
     close: async () => undefined, // the worker's supervisor owns the connection

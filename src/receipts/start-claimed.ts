@@ -4,6 +4,7 @@
 // dispatcher may take the receipts over after it), and says what started and what did not.
 import type { Client } from '@temporalio/client';
 import type { ClaimedReceipt } from '../db/ledger.js';
+import { receiptSpan } from '../telemetry/receipt-spans.js';
 import { startReceiptBatchWorkflow, startReceiptWorkflow } from '../temporal/start-receipt.js';
 import { isTemporalUnavailable } from './temporal-errors.js';
 
@@ -82,15 +83,17 @@ function units(rows: ClaimedReceipt[], opts: StartOptions): Unit[] {
     const unit: Unit = {
       ids: [row.transaction_id],
       start: () =>
-        startReceiptBatchWorkflow(
-          opts.client,
-          opts.taskQueue,
-          {
-            batchId,
-            senderId: row.sender_id,
-            transactionIds: opts.batchMembers?.get(batchId) ?? unit.ids,
-          },
-          opts.eager,
+        receiptSpan('receipt.dispatch', batchId, () =>
+          startReceiptBatchWorkflow(
+            opts.client,
+            opts.taskQueue,
+            {
+              batchId,
+              senderId: row.sender_id,
+              transactionIds: opts.batchMembers?.get(batchId) ?? unit.ids,
+            },
+            opts.eager,
+          ),
         ),
     };
     batches.set(batchId, unit);
@@ -110,5 +113,8 @@ function startOne(opts: StartOptions, row: ClaimedReceipt) {
     receiverId: row.receiver_id,
     amount: row.amount,
   };
-  return startReceiptWorkflow(opts.client, opts.taskQueue, receipt, opts.eager);
+  // A trace of its own (the request that made the receipt is long gone), carried into the workflow.
+  return receiptSpan('receipt.dispatch', row.transaction_id, () =>
+    startReceiptWorkflow(opts.client, opts.taskQueue, receipt, opts.eager),
+  );
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { ReceiptActivities } from '../activities/index.js';
 import type { Config } from '../config.js';
+import { activityInterceptors, workflowSpanSinks } from '../telemetry/temporal.js';
 import { loadWorkflowBundle } from '../temporal/workflow-bundle.js';
 import { describeError, type Logger } from './log.js';
 
@@ -57,6 +58,8 @@ export function superviseWorker(
           taskQueue: config.receiptTaskQueue,
           workflowBundle: await workflowBundle(),
           activities,
+          interceptors: activityInterceptors(), // trace context into the activities
+          sinks: workflowSpanSinks(),
           // A receipt's workflow task stays open while its local activity prints: enough tasks and local
           // activities to fill every page's print, while the next batch gathers. Ordinary activities are
           // the fallback path only (retries), printed one receipt at a time.

@@ -1,6 +1,7 @@
 // A Temporal client for the configured server. Connecting is lazy in the callers: the API must serve
 // transfers while Temporal is down.
 import { Client, Connection } from '@temporalio/client';
+import { clientInterceptors } from '../telemetry/temporal.js';
 import { ensureReceiptSearchAttributes, SearchAttributeSetupError } from './search-attribute-setup.js';
 
 export interface TemporalTarget {
@@ -13,7 +14,8 @@ export async function connectTemporalClient(
   connectTimeoutMs = 2000,
 ): Promise<Client> {
   const connection = await Connection.connect({ address: target.address, connectTimeout: connectTimeoutMs });
-  return new Client({ connection, namespace: target.namespace });
+  // The interceptor passes the caller's trace context into the workflow it starts.
+  return new Client({ connection, namespace: target.namespace, interceptors: clientInterceptors() });
 }
 
 interface SetupLog {

@@ -5,12 +5,19 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULE } from '../telemetry/temporal.js';
 
 /** dist/workflow-bundle.js beside the compiled code; under tsx it would be src/workflow-bundle.js (absent). */
 export const PREBUILT_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 
 export function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  // The OpenTelemetry workflow interceptor carries a start's trace context to the activities (a no-op
+  // while tracing is off): it must be in the bundle, as a prebuilt bundle ignores the worker's own list.
+  return bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules: [WORKFLOW_INTERCEPTOR_MODULE],
+    logger: new DefaultLogger('WARN'),
+  });
 }
 
 /** The prebuilt bundle when there is one, else a fresh bundle of workflowsPath. */

@@ -13,6 +13,7 @@ import {
   type ReceiptRenderer,
   RendererUnavailableError,
 } from '../../src/activities/renderer.js';
+import { chromiumRestarts, renderFailures } from '../../src/metrics/names.js';
 import { descendants, isChromium, pdfText, testChromiumPath, waitUntilGone } from '../helpers/chromium.js';
 
 const SHA = 'c0ffee'.padEnd(64, '0');
@@ -228,8 +229,15 @@ describe('receipt renderer when Chromium dies', () => {
       renderDelayMs: 10_000,
     });
     const seen = [];
+    // The worker's metrics see it too: one print failed as chromium_unavailable, one relaunch.
+    const counts = async () => ({
+      restarts: (await chromiumRestarts.get()).values[0]?.value ?? 0,
+      unavailable:
+        (await renderFailures.get()).values.find((v) => v.labels.kind === 'chromium_unavailable')?.value ?? 0,
+    });
     try {
       await renderer.start();
+      const before = await counts();
       const firstPid = renderer.browserPid();
       if (!firstPid) throw new Error('no browser pid');
       seen.push(...descendants(process.pid).filter(isChromium));
@@ -249,6 +257,7 @@ describe('receipt renderer when Chromium dies', () => {
       const text = pdfText(await renderer.render(doc({ transactionId: 99 })));
       expect(text).toContain('Transaction 99');
       expect(renderer.browserPid()).not.toBe(firstPid);
+      expect(await counts()).toEqual({ restarts: before.restarts + 1, unavailable: before.unavailable + 1 });
       seen.push(...descendants(process.pid).filter(isChromium));
     } finally {
       await renderer.close();

@@ -1,6 +1,7 @@
 // docker-compose.yml cannot run on these machines; this checks that it parses and states exactly the stack we
 // mean: its services, health checks, published ports, variables, roles and compiled commands.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${...} here is compose interpolation, compared as text
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -12,7 +13,18 @@ const services = compose.services;
 describe('docker-compose.yml', () => {
   it('names every service of the stack', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['api', 'ledger-db', 'migrate', 'temporal', 'temporal-db', 'temporal-ui', 'worker'].sort(),
+      [
+        'api',
+        'grafana',
+        'jaeger',
+        'ledger-db',
+        'migrate',
+        'prometheus',
+        'temporal',
+        'temporal-db',
+        'temporal-ui',
+        'worker',
+      ].sort(),
     );
   });
 
@@ -43,13 +55,19 @@ describe('docker-compose.yml', () => {
     expect(services.worker.healthcheck.test[3]).toContain("includes('chrom'+'ium')");
   });
 
-  it('publishes exactly the API and the Temporal UI, on loopback', () => {
+  it('publishes exactly the API, the Temporal UI, Prometheus, Grafana and Jaeger, on loopback', () => {
     const ports = Object.fromEntries(
       Object.entries<{ ports?: string[] }>(services)
         .filter(([, s]) => s.ports)
         .map(([name, s]) => [name, s.ports]),
     );
-    expect(ports).toEqual({ api: ['127.0.0.1:3000:3000'], 'temporal-ui': ['127.0.0.1:8233:8080'] });
+    expect(ports).toEqual({
+      api: ['127.0.0.1:3000:3000'],
+      'temporal-ui': ['127.0.0.1:8233:8080'],
+      prometheus: ['127.0.0.1:9090:9090'],
+      grafana: ['127.0.0.1:3001:3000'],
+      jaeger: ['127.0.0.1:16686:16686'],
+    });
   });
 
   it('takes every secret from .env, and .env.example lists every variable', async () => {
@@ -58,6 +76,7 @@ describe('docker-compose.yml', () => {
     const used = [...new Set([...text.matchAll(/\$\{([A-Z_]+)[:?}-]/g)].map((m) => m[1]))].sort();
     expect(used).toEqual([
       'DEPOSITS_ENABLED',
+      'GRAFANA_ADMIN_PASSWORD',
       'LOG_LEVEL',
       'POSTGRES_PASSWORD',
       'TEMPORAL_DB_PASSWORD',
@@ -79,6 +98,10 @@ describe('docker-compose.yml', () => {
       TEMPORAL_ADDRESS: 'temporal:7233',
       DEPOSITS_ENABLED: '${DEPOSITS_ENABLED:-false}',
       LOG_LEVEL: '${LOG_LEVEL:-info}',
+      METRICS_HOST: '0.0.0.0',
+      METRICS_PORT: 9464,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318',
+      OTEL_SERVICE_NAME: 'wallet-api',
     });
     expect(services.worker.environment).toEqual({
       DATABASE_URL:
@@ -87,6 +110,11 @@ describe('docker-compose.yml', () => {
       TEMPORAL_ADDRESS: 'temporal:7233',
       CHROMIUM_PATH: '/usr/bin/chromium',
       LOG_LEVEL: '${LOG_LEVEL:-info}',
+      METRICS_HOST: '0.0.0.0',
+      WORKER_METRICS_PORT: 9465,
+      TEMPORAL_METRICS_PORT: 9466,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318',
+      OTEL_SERVICE_NAME: 'wallet-worker',
     });
   });
 
@@ -110,6 +138,66 @@ describe('docker-compose.yml', () => {
         temporal: { condition: 'service_healthy' },
       });
     }
+  });
+});
+
+describe('the observability stack', () => {
+  const prometheus = parse(readFileSync('deploy/prometheus/prometheus.yml', 'utf8'));
+  const rules = parse(readFileSync('deploy/prometheus/alerts.yml', 'utf8'));
+
+  it('scrapes the API, the worker, the Temporal SDK in the worker and the Temporal server, on their ports', () => {
+    const targets = Object.fromEntries(
+      prometheus.scrape_configs.map((job: { job_name: string; static_configs: { targets: string[] }[] }) => [
+        job.job_name,
+        job.static_configs.flatMap((c) => c.targets),
+      ]),
+    );
+    expect(targets).toEqual({
+      'wallet-api': [`api:${services.api.environment.METRICS_PORT}`],
+      'wallet-worker': [`worker:${services.worker.environment.WORKER_METRICS_PORT}`],
+      'wallet-worker-temporal-sdk': [`worker:${services.worker.environment.TEMPORAL_METRICS_PORT}`],
+      'temporal-server': [`temporal:${services.temporal.environment.PROMETHEUS_ENDPOINT.split(':')[1]}`],
+    });
+    expect(prometheus.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+    expect(services.prometheus.volumes).toContain(
+      './deploy/prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro',
+    );
+  });
+
+  it('has the five alerts, each with a runbook section in docs/observability.md', () => {
+    const alerts = rules.groups.flatMap((g: { rules: { alert: string }[] }) => g.rules);
+    expect(alerts.map((a: { alert: string }) => a.alert).sort()).toEqual(
+      [
+        'ApiServerErrors',
+        'DatabasePoolWaiting',
+        'ReceiptDispatcherFailing',
+        'ReceiptsPendingTooLong',
+        'TemporalScheduleToStartHigh',
+      ].sort(),
+    );
+    const docs = readFileSync('docs/observability.md', 'utf8');
+    for (const alert of alerts) {
+      expect(alert.annotations.runbook).toBe(`docs/observability.md#${alert.alert.toLowerCase()}`);
+      expect(docs, alert.alert).toMatch(new RegExp(`^### ${alert.alert}$`, 'm'));
+      expect(alert.expr, alert.alert).toBeTruthy();
+    }
+  });
+
+  it('provisions Grafana with Prometheus and Jaeger and the dashboard from the repository', () => {
+    const sources = parse(readFileSync('deploy/grafana/provisioning/datasources/datasources.yml', 'utf8'));
+    expect(sources.datasources.map((d: { uid: string; url: string }) => [d.uid, d.url])).toEqual([
+      ['prometheus', 'http://prometheus:9090'],
+      ['jaeger', 'http://jaeger:16686'],
+    ]);
+    const dashboard = JSON.parse(readFileSync('deploy/grafana/dashboards/wallet.json', 'utf8'));
+    const uids = new Set(
+      dashboard.panels.flatMap((p: { targets?: { datasource: { uid: string } }[] }) =>
+        (p.targets ?? []).map((t) => t.datasource.uid),
+      ),
+    );
+    expect([...uids]).toEqual(['prometheus']);
+    expect(services.grafana.volumes).toContain('./deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro');
+    expect(services.grafana.environment.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?/);
   });
 });
 

@@ -11,6 +11,9 @@ export interface DevPorts {
   pg: number;
   temporal: number;
   ui: number;
+  metrics: number;
+  workerMetrics: number;
+  temporalMetrics: number;
 }
 
 export class DevStack {
@@ -32,6 +35,9 @@ export class DevStack {
       pg: await findFreePort(),
       temporal: await findFreePort(),
       ui: await findFreePort(),
+      metrics: await findFreePort(),
+      workerMetrics: await findFreePort(),
+      temporalMetrics: await findFreePort(),
     };
     // detached: its own process group, so a test can send Ctrl-C to all of it as a terminal would.
     const child = spawn('npm', ['run', 'dev'], {
@@ -46,6 +52,9 @@ export class DevStack {
         EMBEDDED_PG_PORT: String(ports.pg),
         TEMPORAL_PORT: String(ports.temporal),
         TEMPORAL_UI_PORT: String(ports.ui),
+        METRICS_PORT: String(ports.metrics),
+        WORKER_METRICS_PORT: String(ports.workerMetrics),
+        TEMPORAL_METRICS_PORT: String(ports.temporalMetrics),
         ...env,
       },
     });

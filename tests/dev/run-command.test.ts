@@ -67,6 +67,21 @@ describe('npm run dev', () => {
     expect(dev.output).toContain(`http://127.0.0.1:${dev.ports.ui}`);
     expect(dev.output).toContain('alice / alice-demo-password');
     expect(dev.output).toContain('curl -s -u alice:alice-demo-password');
+    // The three /metrics URLs, each serving Prometheus text.
+    for (const port of [dev.ports.metrics, dev.ports.workerMetrics, dev.ports.temporalMetrics]) {
+      const url = `http://127.0.0.1:${port}/metrics`;
+      expect(dev.output).toContain(url);
+      // The SDK's exporter has lines once the worker has polled: wait for them.
+      const text = await dev.waitFor(
+        url,
+        async () => {
+          const body = await (await fetch(url)).text();
+          return /^# (HELP|TYPE) /m.test(body) ? body : undefined;
+        },
+        30_000,
+      );
+      expect(text, url).toMatch(/^[a-z_]+(\{.*\})? \S+$/m);
+    }
   });
 
   let transactionId: number;

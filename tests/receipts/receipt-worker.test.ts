@@ -109,9 +109,9 @@ describe('receipts for money moved in SQL', () => {
       await worker.dispatcher?.sweep(); // the sweep finds it unmarked and starts it again: absorbed
       await waitForReceipts(db.admin, [id]);
       await worker.dispatcher?.sweep();
-      // The PDF is stored a moment before the workflow closes: a start in between joins the running one.
+      // Once completed, a further start is refused as a duplicate and makes no second run. The PDF is stored
+      // a moment before the workflow completes: until then a start joins the running execution ('started').
       await client.workflow.getHandle(receiptWorkflowId(id)).result();
-      // Once completed, a further start is refused as a duplicate and makes no second run.
       expect(await startReceiptWorkflow(client, TASK_QUEUE, receipt)).toBe('already-started');
       const executions = await executionsOnceCompleted(client, id);
       expect(executions).toHaveLength(1);

@@ -26,6 +26,11 @@ interface BatchRequest {
 // A batch of the maximum size with the largest ids and amounts, with room for whitespace: 128 KiB, as the
 // README says (131 bytes an item).
 const BATCH_BODY_LIMIT = 128 * 1024;
+function batchItems(request: FastifyRequest): number {
+  const transfers = (request.body as { transfers?: unknown } | null)?.transfers;
+  return Array.isArray(transfers) && transfers.length > 0 ? transfers.length : 1;
+}
+
 const ITEM_IN_PATH = /^\/transfers\/(\d+)(\/|$)/;
 const ITEM_IN_DETAIL = /^item (\d+):/;
 
@@ -54,6 +59,8 @@ export async function batchRoutes(app: FastifyInstance, ctx: AppContext) {
     {
       bodyLimit: BATCH_BODY_LIMIT,
       attachValidation: true,
+      // Counted per item: a refused batch counts each of its items under the refusal's code.
+      config: { operation: 'batch_item', operationCount: batchItems },
       schema: {
         summary: `Move money from the caller to up to ${MAX_BATCH_ITEMS} wallets in one commit, all or nothing`,
         tags: ['wallet'],

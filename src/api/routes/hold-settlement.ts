@@ -26,6 +26,7 @@ export async function holdSettlementRoutes(app: FastifyInstance, ctx: AppContext
   }>(
     '/api/wallet/holds/:hold_id/capture/',
     {
+      config: { operation: 'capture' },
       schema: {
         summary: 'As the receiver, take all or part of a hold; the rest goes back to the sender',
         tags,
@@ -80,6 +81,7 @@ export async function holdSettlementRoutes(app: FastifyInstance, ctx: AppContext
   app.post<{ Params: { hold_id: number } }>(
     '/api/wallet/holds/:hold_id/release/',
     {
+      config: { operation: 'release' },
       schema: {
         summary: 'As the receiver, give up a hold: the money is the sender’s to spend again',
         tags,

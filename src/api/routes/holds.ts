@@ -35,6 +35,7 @@ export async function holdRoutes(app: FastifyInstance, ctx: AppContext) {
   }>(
     '/api/wallet/holds/',
     {
+      config: { operation: 'hold' },
       schema: {
         summary: 'Reserve money for a receiver, who may capture it until it expires',
         tags,

@@ -26,6 +26,7 @@ export async function walletRoutes(app: FastifyInstance, ctx: AppContext) {
   app.post<MoneyRequest<{ receiver_id: number; amount: string }>>(
     '/api/wallet/transfer/',
     {
+      config: { operation: 'transfer' },
       schema: {
         summary: 'Move money from the caller to another wallet',
         tags: ['wallet'],
@@ -73,6 +74,7 @@ export async function walletRoutes(app: FastifyInstance, ctx: AppContext) {
   app.post<MoneyRequest<{ amount: string }>>(
     '/api/wallet/deposit/',
     {
+      config: { operation: 'deposit' },
       schema: {
         summary: 'Add money to the caller’s wallet (a testing helper; can be turned off)',
         tags: ['wallet'],
