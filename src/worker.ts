@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { consoleLogger, describeError } from './receipts/log.js';
 import { startReceiptWorker } from './receipts/receipt-worker.js';
+import { ensureMonthlyStatementsSchedule } from './statements/schedule.js';
 import { connectTemporalClient } from './temporal/client.js';
 import {
   SearchAttributeSetupError,
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     log,
     connectTemporalClient,
   );
+  await ensureMonthlyStatementsSchedule(config, log);
   const db = await openDatabase(config, (line) => log.info(`postgres: ${line}`));
   let worker: Awaited<ReturnType<typeof startReceiptWorker>>;
   try {

@@ -8,6 +8,7 @@ import { createActivities } from '../activities/index.js';
 import { createReceiptRenderer, type ReceiptRenderer } from '../activities/renderer.js';
 import type { Config } from '../config.js';
 import { createPool } from '../db/pool.js';
+import { createStatementActivities } from '../statements/activities.js';
 import { connectTemporalClient } from '../temporal/client.js';
 import { ReceiptDispatcher } from './dispatcher.js';
 import { consoleLogger, describeError, type Logger } from './log.js';
@@ -110,6 +111,8 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
     config,
     {
       ...activities,
+      // Statements (src/statements): same queue, same Chromium, printed through renderer.renderHtml.
+      ...createStatementActivities({ pool, renderer }),
       // A finished receipt frees a place in the dispatcher's window: refill it now, not at the next sweep.
       printReceipt: (id) => activities.printReceipt(id).then(done),
       printReceiptAlone: (id) => activities.printReceiptAlone(id).then(done),
