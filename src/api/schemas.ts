@@ -193,15 +193,18 @@ export const depositResponse = {
   },
 };
 
+// One shape for both questions: now (with available), or at an instant (?at=, with at; holds change what is
+// available, never a balance, so a past balance has no available).
 export const balanceResponse = {
-  description: "The caller's wallet",
+  description: "The caller's wallet: now (available is present), or at the instant asked for (at is present)",
   type: 'object',
-  required: ['user_id', 'username', 'balance', 'available'],
+  required: ['user_id', 'username', 'balance'],
   properties: {
     user_id: id('The caller'),
     username: { type: 'string' },
-    balance: money('The balance'),
-    available: money('What the caller can spend: the balance minus open holds'),
+    balance: money('The balance; with at, right after the last entry at or before it (0.00 before the first)'),
+    available: money('Without at: what the caller can spend, the balance minus open holds'),
+    at: { type: 'string', format: 'date-time', description: 'With at: the instant asked for, in UTC' },
   },
 };
 
