@@ -31,6 +31,12 @@ GRANT EXECUTE ON FUNCTION wallet.capture TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.release TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.holds_for TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.hold_for TO wallet_app;
+-- The books: the receiver refunds, everyone reads their balance then, their statement and their chain's head.
+GRANT EXECUTE ON FUNCTION wallet.refund TO wallet_app;
+GRANT EXECUTE ON FUNCTION wallet.balance_at TO wallet_app;
+GRANT EXECUTE ON FUNCTION wallet.statement TO wallet_app;
+GRANT EXECUTE ON FUNCTION wallet.statement_summary TO wallet_app;
+GRANT EXECUTE ON FUNCTION wallet.chain_head TO wallet_app;
 
 -- wallet_worker: the receipt worker and its dispatcher.
 GRANT EXECUTE ON FUNCTION wallet.claim_receipts TO wallet_worker;
@@ -63,3 +69,12 @@ REVOKE ALL ON FUNCTION wallet.hold_to_settle FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.open_hold FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.unhold FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.sweep_expired_holds FROM PUBLIC;
+-- The books' internals (the chain's primitives, called inside the money functions; its trigger) and the
+-- DBA's checks, owner only like wallet.audit.
+REVOKE ALL ON FUNCTION wallet.genesis FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.entry_hash FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.chain_transactions FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.refunded_total FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.reject_entry_change FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.verify FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.verify_head FROM PUBLIC;

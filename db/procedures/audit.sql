@@ -63,4 +63,19 @@ AS $$
   UNION ALL
   SELECT 'orphan_receipt', NULL, r.transaction_id, format('receipt %s has no transaction', r.transaction_id)
     FROM wallet.receipts r WHERE NOT EXISTS (SELECT 1 FROM wallet.transactions t WHERE t.id = r.transaction_id)
+  UNION ALL
+  -- A refund gives back (part of) a transfer or capture to its sender, and refunds never sum above it.
+  SELECT 'refund_mismatch', t.sender_id, t.id,
+         format('refund %s of %s does not give back transaction %s (a transfer or capture from %s to %s of at least that much)',
+                t.id, t.amount, t.refund_of, t.receiver_id, t.sender_id)
+    FROM wallet.transactions t
+   WHERE t.kind = 'refund' AND NOT EXISTS (
+           SELECT 1 FROM wallet.transactions o WHERE o.id = t.refund_of AND o.kind IN ('transfer', 'capture')
+              AND o.sender_id = t.receiver_id AND o.receiver_id = t.sender_id AND o.id < t.id
+              AND o.amount >= (SELECT sum(x.amount) FROM wallet.transactions x WHERE x.refund_of = o.id))
+  UNION ALL
+  -- The hash chains (wallet.verify): each problem as an audit row.
+  SELECT v.problem, v.user_id, v.transaction_id,
+         format('hash chain of wallet %s, entry %s: %s (see wallet.verify)', v.user_id, v.entry, v.problem)
+    FROM wallet.verify() v
 $$;

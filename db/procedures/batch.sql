@@ -22,6 +22,7 @@ DECLARE
   holds_due   timestamptz;
   available   numeric; -- what the batch may spend: the balance less the sender's open, unexpired holds
   bad         record;
+  made_ids    bigint[];
 BEGIN
   IF items = 0 OR coalesce(cardinality(p_amounts), 0) = 0 THEN
     RAISE EXCEPTION 'batch is empty' USING ERRCODE = 'W1030', DETAIL = 'a batch has 1 to 10000 items';
@@ -111,7 +112,6 @@ BEGIN
   END IF;
 
   -- One statement moves everything: the balances before it, per item, come from the same snapshot.
-  RETURN QUERY
   WITH planned AS (
     SELECT x.i, x.r, x.a, from_balance - sum(x.a) OVER (ORDER BY x.i) AS sender_after,
            w.balance + sum(x.a) OVER (PARTITION BY x.r ORDER BY x.i) AS receiver_after
@@ -130,12 +130,17 @@ BEGIN
     SELECT 'transfer', p_sender_id, p.r, p.a, p.sender_after, p.receiver_after,
            CASE WHEN p.i = 1 THEN p_idempotency_key END, CASE WHEN p.i = 1 THEN fingerprint END
       FROM planned p ORDER BY p.i
-    RETURNING t.*
+    RETURNING t.id
   ), receipts AS (
     INSERT INTO wallet.receipts (transaction_id) SELECT m.id FROM made m
   )
-  SELECT row_number() OVER (ORDER BY m.id)::integer, m.id, m.receiver_id, m.amount, m.sender_balance_after,
-         m.receiver_balance_after, m.created_at, false
-    FROM made m ORDER BY m.id;
+  SELECT array_agg(m.id ORDER BY m.id) INTO made_ids FROM made m;
+  -- Each item's entries on the sender's chain and its receiver's, in item order (the ids' order).
+  PERFORM wallet.chain_transactions(made_ids);
+
+  RETURN QUERY
+  SELECT row_number() OVER (ORDER BY t.id)::integer, t.id, t.receiver_id, t.amount, t.sender_balance_after,
+         t.receiver_balance_after, t.created_at, false
+    FROM wallet.transactions t WHERE t.id = ANY (made_ids) ORDER BY t.id;
 END
 $$;

@@ -109,6 +109,7 @@ BEGIN
   VALUES ('capture', h.sender_id, h.receiver_id, take, from_balance, to_balance + take)
   RETURNING t.* INTO made;
   INSERT INTO wallet.receipts (transaction_id) VALUES (made.id);  -- the outbox row, as transfer writes it
+  PERFORM wallet.chain_transactions(ARRAY[made.id]);  -- an entry on each party's chain
   UPDATE wallet.holds x
      SET status = 'captured', closed_at = made.created_at, captured_amount = take,
          capture_transaction_id = made.id, capture_idempotency_key = p_idempotency_key,

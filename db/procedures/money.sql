@@ -29,7 +29,9 @@ DECLARE
   to_balance   pg_catalog.numeric;
   from_found   pg_catalog.bool;
   to_found     pg_catalog.bool;
-  made        wallet.transactions;
+  txid        pg_catalog.int8;
+  stamp       pg_catalog.timestamptz;
+  made_at     pg_catalog.timestamptz;
 BEGIN
   IF p_sender_id = p_receiver_id THEN
     RAISE EXCEPTION 'cannot transfer to the same wallet'
@@ -82,24 +84,48 @@ BEGIN
                                               p_receiver_id, to_balance, wallet.max_balance());
   END IF;
 
-  -- One statement updates both rows (already locked, so its order does not matter).
-  UPDATE wallet.wallets w
-     SET balance = w.balance + CASE WHEN w.user_id = p_sender_id THEN -p_amount ELSE p_amount END,
-         updated_at = now()
-   WHERE w.user_id IN (p_sender_id, p_receiver_id);
-
-  INSERT INTO wallet.transactions AS t (kind, sender_id, receiver_id, amount, sender_balance_after,
+  -- One statement moves the money and appends both chains' entries (docs/books.md): each wallet's balance and
+  -- head advance in one UPDATE of its already locked row (so its order does not matter), whose new values
+  -- are the entries; the id comes first because the entries' hashes cover it. An entry's time is the clock
+  -- after the locks, or the wallet's head time if that is later: per wallet, time never runs backwards.
+  txid := nextval('wallet.transactions_id_seq'::pg_catalog.regclass);
+  stamp := clock_timestamp();
+  WITH moved AS (
+    UPDATE wallet.wallets w
+       SET balance = w.balance + CASE WHEN w.user_id = p_sender_id THEN -p_amount ELSE p_amount END,
+           updated_at = now(),
+           entries = w.entries + 1,
+           head_at = greatest(stamp, w.head_at),
+           head_hash = wallet.entry_hash(
+             coalesce(w.head_hash, wallet.genesis(w.user_id)), w.user_id, w.entries + 1, txid, 'transfer',
+             CASE WHEN w.user_id = p_sender_id THEN p_receiver_id ELSE p_sender_id END,
+             CASE WHEN w.user_id = p_sender_id THEN -p_amount ELSE p_amount END,
+             w.balance + CASE WHEN w.user_id = p_sender_id THEN -p_amount ELSE p_amount END,
+             greatest(stamp, w.head_at))
+     WHERE w.user_id IN (p_sender_id, p_receiver_id)
+    RETURNING w.user_id, w.entries, w.balance, w.head_at, w.head_hash
+  ), chained AS (
+    INSERT INTO wallet.entries (user_id, entry, transaction_id, kind, counterparty_id, amount, balance_after,
+                                created_at, hash)
+    SELECT m.user_id, m.entries, txid, 'transfer',
+           CASE WHEN m.user_id = p_sender_id THEN p_receiver_id ELSE p_sender_id END,
+           CASE WHEN m.user_id = p_sender_id THEN -p_amount ELSE p_amount END, m.balance, m.head_at, m.head_hash
+      FROM moved m
+  ), outbox AS (
+    INSERT INTO wallet.receipts (transaction_id) VALUES (txid)
+  )
+  INSERT INTO wallet.transactions AS t (id, kind, sender_id, receiver_id, amount, sender_balance_after,
                                         receiver_balance_after, idempotency_key, request_fingerprint)
-  VALUES ('transfer', p_sender_id, p_receiver_id, p_amount, from_balance - p_amount,
+  OVERRIDING SYSTEM VALUE
+  VALUES (txid, 'transfer', p_sender_id, p_receiver_id, p_amount, from_balance - p_amount,
           to_balance + p_amount, p_idempotency_key, fingerprint)
-  RETURNING t.* INTO made;
-  INSERT INTO wallet.receipts (transaction_id) VALUES (made.id);
+  RETURNING t.created_at INTO made_at;
 
   -- Filling the OUT columns and RETURN NEXT: no query to run, unlike RETURN QUERY.
-  transaction_id := made.id;
-  sender_balance := made.sender_balance_after;
-  receiver_balance := made.receiver_balance_after;
-  created_at := made.created_at;
+  transaction_id := txid;
+  sender_balance := from_balance - p_amount;
+  receiver_balance := to_balance + p_amount;
+  created_at := made_at;
   replayed := false;
   RETURN NEXT;
 END
@@ -145,6 +171,7 @@ BEGIN
   VALUES ('deposit', p_user_id, p_amount, new_balance, p_idempotency_key, fingerprint)
   RETURNING t.* INTO made;
   INSERT INTO wallet.receipts (transaction_id) VALUES (made.id);
+  PERFORM wallet.chain_transactions(ARRAY[made.id]);
 
   RETURN QUERY SELECT made.id, made.receiver_balance_after, made.created_at, false;
 END

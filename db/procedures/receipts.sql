@@ -123,7 +123,7 @@ $$;
 CREATE OR REPLACE FUNCTION wallet.receipt_documents(p_transaction_ids bigint[])
 RETURNS TABLE (transaction_id bigint, kind text, created_at timestamptz, sender_id bigint, sender_username text,
                receiver_id bigint, receiver_username text, amount numeric, record_sha256 text,
-               hold_id bigint)
+               hold_id bigint, refund_of bigint)
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = wallet, pg_temp
@@ -132,7 +132,8 @@ AS $$
          encode(sha256(convert_to(concat_ws('|', t.id, t.kind, coalesce(t.sender_id::text, '-'), t.receiver_id,
                                             t.amount, to_char(t.created_at AT TIME ZONE 'UTC',
                                                               'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')), 'UTF8')), 'hex'),
-         (SELECT h.id FROM wallet.holds h WHERE h.capture_transaction_id = t.id)  -- a capture settles a hold
+         (SELECT h.id FROM wallet.holds h WHERE h.capture_transaction_id = t.id),  -- a capture settles a hold
+         t.refund_of  -- "Refund of transaction N"; what was refunded later is not the receipt's (it never changes)
     FROM wallet.transactions t
     LEFT JOIN wallet.users s ON s.id = t.sender_id
     JOIN wallet.users r ON r.id = t.receiver_id
@@ -144,7 +145,7 @@ $$;
 CREATE OR REPLACE FUNCTION wallet.receipt_document(p_transaction_id bigint)
 RETURNS TABLE (transaction_id bigint, kind text, created_at timestamptz, sender_id bigint, sender_username text,
                receiver_id bigint, receiver_username text, amount numeric, record_sha256 text,
-               hold_id bigint)
+               hold_id bigint, refund_of bigint)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = wallet, pg_temp

@@ -2,10 +2,12 @@
 export const PROCEDURE_FILES = [
   'validation.sql',
   'users.sql',
+  'books.sql',
   'money.sql',
   'batch.sql',
   'holds.sql',
   'holds_settle.sql',
+  'refund.sql',
   'holds_views.sql',
   'history.sql',
   'receipts.sql',

@@ -26,6 +26,11 @@ export const SqlState = {
   batchEmpty: 'W1030',
   batchLengthMismatch: 'W1031',
   batchTooLarge: 'W1032',
+  // Refunds take W1040-W1043 (db/procedures/refund.sql).
+  refundTransactionNotFound: 'W1040',
+  notRefundable: 'W1041',
+  notOriginalReceiver: 'W1042',
+  refundExceedsOriginal: 'W1043',
 } as const;
 
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];

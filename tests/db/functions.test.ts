@@ -219,14 +219,16 @@ describe('wallet.audit (a DBA tool: the schema owner runs it)', () => {
   it('is empty for consistent books and names each disagreement', async () => {
     expect((await db.admin.query('SELECT * FROM wallet.audit()')).rows).toEqual([]);
     const a = await fundedUser(db.admin, 'au1', '10.00');
-    // A DBA bypassing the functions: exactly what audit exists to catch.
-    await db.admin.query('UPDATE wallet.wallets SET balance = balance + 1 WHERE user_id = $1', [a]);
     const tx = (await db.app.query('SELECT * FROM wallet.deposit($1, 1)', [a])).rows[0].transaction_id;
+    // A DBA bypassing the functions: exactly what audit exists to catch. (Before the deposit, the bumped
+    // balance would be written into the hash chain's entry for good.)
+    await db.admin.query('UPDATE wallet.wallets SET balance = balance + 1 WHERE user_id = $1', [a]);
     await db.admin.query('DELETE FROM wallet.receipts WHERE transaction_id = $1', [tx]);
     const problems = (
-      await db.admin.query('SELECT problem, user_id, transaction_id FROM wallet.audit() ORDER BY 1')
+      await db.admin.query('SELECT problem, user_id, transaction_id FROM wallet.audit() ORDER BY 1, 3')
     ).rows;
     expect(problems).toEqual([
+      { problem: 'balance_mismatch', user_id: a, transaction_id: tx }, // the chain's: its head says 11.00
       { problem: 'balance_mismatch', user_id: a, transaction_id: null },
       { problem: 'missing_receipt', user_id: a, transaction_id: tx },
       { problem: 'total_mismatch', user_id: null, transaction_id: null },
