@@ -129,7 +129,8 @@ const summary = {
     },
     closing_hash: {
       type: ['string', 'null'],
-      description: 'That entry’s chain hash (hex), as wallet.chain_head gives it; null before the first entry',
+      description:
+        'That entry’s chain hash (hex), as wallet.chain_head gives it; null before the first entry',
     },
   },
 };
@@ -190,7 +191,10 @@ export const statementPdfResponses = {
     required: ['status', 'url'],
     properties: {
       status: { type: 'string', enum: ['rendering'] },
-      url: { type: 'string', description: 'Where the PDF will be: this request, with its period spelled out' },
+      url: {
+        type: 'string',
+        description: 'Where the PDF will be: this request, with its period spelled out',
+      },
     },
   },
   400: errorResponse('A malformed or reversed period (validation_error)'),

@@ -55,10 +55,7 @@ export const monthStart = (date: Date, monthsBack = 0) =>
   new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - monthsBack, 1));
 
 /** [from, to) from the query; a missing end takes its default. from must be before to. */
-export function parsePeriod(
-  query: { from?: string; to?: string },
-  defaults: Period,
-): Period {
+export function parsePeriod(query: { from?: string; to?: string }, defaults: Period): Period {
   const from = query.from === undefined ? defaults.from : parseInstant('from', query.from);
   const to = query.to === undefined ? defaults.to : parseInstant('to', query.to);
   if (from >= to) {

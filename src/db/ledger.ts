@@ -33,12 +33,16 @@ export interface DepositRow {
 
 export interface TransactionView {
   id: number;
-  kind: 'transfer' | 'deposit' | 'capture';
+  kind: 'transfer' | 'deposit' | 'capture' | 'refund';
   direction: 'sent' | 'received';
   counterparty_id: number | null;
   amount: string;
   created_at: Date;
   receipt_status: 'pending' | 'rendered';
+  /** A refund's original; null for other kinds. */
+  refund_of: number | null;
+  /** Refunded so far of a transfer or capture; null for other kinds. */
+  refunded_total: string | null;
 }
 
 export interface ClaimedReceipt {

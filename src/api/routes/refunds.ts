@@ -6,7 +6,14 @@ import { ledger } from '../../db/ledger.js';
 import { refundBody, refundResponse } from '../books-schemas.js';
 import { type AppContext, caller, receiptUrl } from '../context.js';
 import { withRetry } from '../errors.js';
-import { BASIC_AUTH, commonErrors, errorResponse, idempotencyHeaders, keyed, transactionParams } from '../schemas.js';
+import {
+  BASIC_AUTH,
+  commonErrors,
+  errorResponse,
+  idempotencyHeaders,
+  keyed,
+  transactionParams,
+} from '../schemas.js';
 import { parseAmount } from '../validation.js';
 
 export async function refundRoutes(app: FastifyInstance, ctx: AppContext) {

@@ -38,7 +38,8 @@ export async function statementRoutes(app: FastifyInstance, ctx: AppContext) {
     '/api/wallet/statement/',
     {
       schema: {
-        summary: 'The caller’s statement for [from, to): summary and entries, oldest first (keyset-paginated)',
+        summary:
+          'The caller’s statement for [from, to): summary and entries, oldest first (keyset-paginated)',
         tags,
         security: BASIC_AUTH,
         querystring: statementQuery,
@@ -69,7 +70,11 @@ export async function statementRoutes(app: FastifyInstance, ctx: AppContext) {
         from: from.toISOString(),
         to: to.toISOString(),
         summary: summaryView(summary),
-        entries: page.map((row) => ({ ...entryView(row), amount: two(row.amount), balance_after: two(row.balance_after) })),
+        entries: page.map((row) => ({
+          ...entryView(row),
+          amount: two(row.amount),
+          balance_after: two(row.balance_after),
+        })),
         next_after: rows.length > limit && last ? last.entry : null,
       };
     },
@@ -105,7 +110,10 @@ export async function statementRoutes(app: FastifyInstance, ctx: AppContext) {
         return reply
           .code(200)
           .type('application/pdf')
-          .header('Content-Disposition', `attachment; filename="statement-${user.id}-${from.slice(0, 10)}.pdf"`)
+          .header(
+            'Content-Disposition',
+            `attachment; filename="statement-${user.id}-${from.slice(0, 10)}.pdf"`,
+          )
           .header('ETag', `"${stored.pdf_sha256}"`)
           .send(stored.pdf);
       }

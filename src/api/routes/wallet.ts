@@ -4,6 +4,7 @@ import { ledger } from '../../db/ledger.js';
 import { balanceQuery } from '../books-schemas.js';
 import { type AppContext, caller, receiptUrl } from '../context.js';
 import { ApiError, notFound, withRetry } from '../errors.js';
+import { parsePast } from '../periods.js';
 import {
   BASIC_AUTH,
   balanceResponse,
@@ -16,7 +17,6 @@ import {
   transferBody,
   transferResponse,
 } from '../schemas.js';
-import { parsePast } from '../periods.js';
 import { parseAmount } from '../validation.js';
 
 interface MoneyRequest<B> {
