@@ -34,7 +34,9 @@ async function paid(amount = '10.00') {
 }
 
 const detail = async (user: TestUser, id: number) =>
-  (await app.inject({ url: `/api/wallet/transactions/${id}/`, headers: { authorization: user.auth } })).json();
+  (
+    await app.inject({ url: `/api/wallet/transactions/${id}/`, headers: { authorization: user.auth } })
+  ).json();
 
 describe('refunds', () => {
   it('refunds all of a transfer with an empty body, starts its receipt, and shows on both sides', async () => {
@@ -67,7 +69,11 @@ describe('refunds', () => {
       refund_of: id,
       refunded_total: null,
     });
-    expect(await detail(bob, id)).toMatchObject({ kind: 'transfer', refund_of: null, refunded_total: '10.00' });
+    expect(await detail(bob, id)).toMatchObject({
+      kind: 'transfer',
+      refund_of: null,
+      refunded_total: '10.00',
+    });
     const history = (
       await app.inject({ url: '/api/wallet/transactions/', headers: { authorization: alice.auth } })
     ).json();
@@ -78,9 +84,17 @@ describe('refunds', () => {
   it('refunds in parts, as often as wanted, and no further than the original', async () => {
     const { bob, id } = await paid('10.00');
     const first = await postJson(app, refundUrl(id), bob.auth, { amount: '3.5' });
-    expect(first.json()).toMatchObject({ amount: '3.50', refunded_total: '3.50', refundable_remaining: '6.50' });
+    expect(first.json()).toMatchObject({
+      amount: '3.50',
+      refunded_total: '3.50',
+      refundable_remaining: '6.50',
+    });
     const second = await postJson(app, refundUrl(id), bob.auth, { amount: '6.00' });
-    expect(second.json()).toMatchObject({ refunded_total: '9.50', refundable_remaining: '0.50', balance: '0.50' });
+    expect(second.json()).toMatchObject({
+      refunded_total: '9.50',
+      refundable_remaining: '0.50',
+      balance: '0.50',
+    });
     const over = await postJson(app, refundUrl(id), bob.auth, { amount: '0.51' });
     expect(over.statusCode).toBe(422);
     expect(errorOf(over)).toEqual({
