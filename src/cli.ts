@@ -3,6 +3,7 @@
 // shell history would show it.
 import pg from 'pg';
 import { hashPassword, MAX_PASSWORD_LENGTH } from './auth/passwords.js';
+import { describeProblem, verifyChains } from './books/verifier.js';
 import { ConfigError, loadConfig } from './config.js';
 import { EMBEDDED_DATABASE, openDatabase } from './db/database.js';
 import { embeddedServerUrl } from './db/embedded.js';
@@ -14,6 +15,7 @@ import { runStatementsCommand, STATEMENTS_USAGE } from './statements/cli.js';
 
 const USAGE = `usage: npm run cli -- user create <username>
        npm run cli -- user password <username>
+       npm run cli -- verify [--user <id>]
        ${STATEMENTS_USAGE}`;
 
 class CliError extends Error {}
@@ -96,7 +98,31 @@ async function connectDatabase(config: ReturnType<typeof loadConfig>) {
   return db;
 }
 
+// `verify [--user N]`: every hash chain recomputed here, outside the database (src/books/verifier.ts).
+async function verify(args: string[]): Promise<void> {
+  const user = args[0] === '--user' && args.length === 2 ? args[1] : undefined;
+  if (!(args.length === 0 || (user !== undefined && /^[1-9]\d{0,18}$/.test(user)))) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  const config = loadConfig();
+  const db = await connectDatabase(config);
+  try {
+    const result = await verifyChains(db.url, { userId: user, role: config.databaseRole });
+    for (const p of result.problems) console.log(describeProblem(p));
+    const checked = `${result.entries} entries of ${result.wallets} wallet(s) checked`;
+    if (result.problems.length > 0) {
+      console.error(`${checked}: ${result.problems.length} problem(s)`);
+      process.exitCode = 1;
+    } else console.log(`${checked}: every chain is whole`);
+  } finally {
+    await db.stop();
+  }
+}
+
 async function run(args: string[]): Promise<void> {
+  if (args[0] === 'verify') return verify(args.slice(1));
   const [noun, verb, username, ...rest] = args;
   if (noun === 'statements') {
     const line = await runStatementsCommand(args.slice(1), loadConfig()).catch((error: Error) => {

@@ -108,6 +108,15 @@ describe('each role is limited to what its process calls', () => {
     ['request_fingerprint', "SELECT wallet.request_fingerprint('transfer', $1, 2, 1)", (id: number) => [id]],
     ['max_balance', 'SELECT wallet.max_balance() WHERE $1::int IS NOT NULL', () => [1]],
     ['audit', 'SELECT * FROM wallet.audit() WHERE $1::int IS NOT NULL', () => [1]],
+    ['verify', 'SELECT * FROM wallet.verify($1)', (id: number) => [id]],
+    ['verify_head', "SELECT wallet.verify_head($1, 1, 'x')", (id: number) => [id]],
+    [
+      'entry_hash',
+      "SELECT wallet.entry_hash('\\x00', $1, 1, 1, 'deposit', NULL, 1, 1, now())",
+      (id: number) => [id],
+    ],
+    ['chain_transactions', 'SELECT wallet.chain_transactions(ARRAY[$1::bigint])', (id: number) => [id]],
+    ['refunded_total', "SELECT wallet.refunded_total($1, 'transfer')", (id: number) => [id]],
   ];
 
   it('the API role cannot store a PDF, claim receipts or load a receipt document', async () => {
@@ -120,6 +129,8 @@ describe('each role is limited to what its process calls', () => {
   it('the worker role cannot move money, create users, read balances or log anyone in', async () => {
     await expectSqlState(worker.query('SELECT * FROM wallet.transfer($1, $2, 1)', [alice, bob]), '42501');
     await expectSqlState(worker.query('SELECT * FROM wallet.deposit($1, 1)', [bob]), '42501');
+    await expectSqlState(worker.query('SELECT * FROM wallet.refund($1)', [txid]), '42501');
+    await expectSqlState(worker.query('SELECT * FROM wallet.entries WHERE user_id = $1', [alice]), '42501');
     await expectSqlState(worker.query('SELECT wallet.create_user($1, NULL)', ['mallory']), '42501');
     await expectSqlState(worker.query('SELECT * FROM wallet.balance($1)', [alice]), '42501');
     await expectSqlState(worker.query('SELECT * FROM wallet.user_credentials($1)', ['alice']), '42501');
