@@ -247,5 +247,21 @@ describe('monthly statements Schedule', () => {
       expect(text).toContain(`Closing balance ${closing}`);
       for (const id of moved) expect(text).toMatch(entryRow(id));
     }
+
+    // The same month again, by --month: nothing left to render, nothing rendered twice.
+    const month = period.from.slice(0, 7);
+    const again = await run(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', 'statements', 'monthly', '--month', month],
+      { cwd: PROJECT_ROOT, env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, LOG_LEVEL: 'warn' } },
+    );
+    expect(again.stdout).toContain(`started monthly-statements-${month}`);
+    const rerun = await client.workflow.getHandle(`monthly-statements-${month}`).result();
+    expect(rerun).toEqual({ ...period, started: 0 });
+    const { rows: after } = await ctx.db.admin.query(
+      'SELECT count(*)::int AS n FROM wallet.statements WHERE period_from = $1 AND period_to = $2',
+      [period.from, period.to],
+    );
+    expect(after[0].n).toBe(2);
   }, 240_000);
 });
