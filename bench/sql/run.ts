@@ -34,6 +34,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const MINIMAL = 'minimal function, uniform';
 const MINIMAL_HOT = 'minimal function, one hot sender';
 const HOT = 'wallet.transfer, one hot sender, as the API';
+const CHAINED_API = 'wallet.transfer, uniform, as the API';
+const CHAINED_PSQL = 'wallet.transfer, uniform, as psql';
+const UNCHAINED_API = 'wallet.transfer without chains, uniform, as the API';
+const UNCHAINED_PSQL = 'wallet.transfer without chains, uniform, as psql';
 // The API: the wallet_app role and a named prepared statement per connection (src/db/ledger.ts), which is
 // pgbench's -M prepared. A DBA in psql: superuser, simple query protocol, no session settings.
 // As src/server.ts connects: the API's role, and its receipt rows born leased to it (migration 0004).
@@ -78,7 +82,7 @@ const scenarios: Scenario[] = [
     baseline: MINIMAL,
   },
   {
-    name: 'wallet.transfer, uniform, as the API',
+    name: CHAINED_API,
     script: uniformTransfer(WALLETS),
     args: ['-M', 'prepared'],
     db: 'w',
@@ -86,8 +90,27 @@ const scenarios: Scenario[] = [
     per: 1,
     baseline: MINIMAL,
   },
+  // Issue 18: the same run with and without the hash chains. bench/sql/unchained.sql is the pre-books
+  // wallet.transfer under another name; the chained one is the two scenarios around these.
   {
-    name: 'wallet.transfer, uniform, as psql',
+    name: UNCHAINED_API,
+    script: uniformTransfer(WALLETS, 'bench.transfer_unchained'),
+    args: ['-M', 'prepared'],
+    db: 'w',
+    pgoptions: API,
+    per: 1,
+    baseline: MINIMAL,
+  },
+  {
+    name: UNCHAINED_PSQL,
+    script: uniformTransfer(WALLETS, 'bench.transfer_unchained'),
+    args: [],
+    db: 'w',
+    per: 1,
+    baseline: MINIMAL,
+  },
+  {
+    name: CHAINED_PSQL,
     script: uniformTransfer(WALLETS),
     args: [],
     db: 'w',
@@ -155,6 +178,7 @@ try {
   await db.connect();
   await db.query(await readFile(new URL('./setup.sql', import.meta.url), 'utf8'));
   await db.query(await readFile(new URL('./minimal.sql', import.meta.url), 'utf8'));
+  await db.query(await readFile(new URL('./unchained.sql', import.meta.url), 'utf8'));
   const hasBatch = (await db.query("SELECT to_regproc('wallet.transfer_batch') IS NOT NULL AS b")).rows[0].b;
   await holdTenOn(dbs.w as string);
   await db.query('VACUUM ANALYZE');
@@ -205,6 +229,16 @@ try {
     const of = s.baseline === s.name ? '(yardstick)' : `x ${s.baseline}`;
     console.log(
       `${s.name.padEnd(52)} ${rate.toFixed(0).padStart(7)} ${ms.toFixed(3).padStart(7)}  ${ratio.toFixed(2)} ${of}`,
+    );
+  }
+  // The chains' cost, each path against its own unchained twin of the same run (issue 18: >= 0.95x).
+  for (const [chained, unchained] of [
+    [CHAINED_API, UNCHAINED_API],
+    [CHAINED_PSQL, UNCHAINED_PSQL],
+  ] as const) {
+    const ratio = median(rates.get(chained) ?? []) / median(rates.get(unchained) ?? []);
+    console.log(
+      `with chains / without, ${chained.replace('wallet.transfer, uniform, ', '')}: ${ratio.toFixed(2)}x`,
     );
   }
 } catch (error) {
