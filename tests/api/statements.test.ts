@@ -2,6 +2,8 @@
 // against a real PostgreSQL, with a fake statement starter (tests/statements/ runs the real workflow).
 import type { FastifyInstance } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createTemporalStatementStarter } from '../../src/api/statements.js';
+import { connectTemporalClient } from '../../src/temporal/client.js';
 import {
   type ApiContext,
   createApiContext,
@@ -226,6 +228,25 @@ describe('statement PDF over HTTP', () => {
     expect(errorOf(open).code).toBe('period_open');
     const bad = await get(alice, '/api/wallet/statement.pdf?from=2026-11-31');
     expect(bad.statusCode).toBe(400);
+  });
+
+  it('answers 503 unavailable, and nothing else, from the real starter when Temporal is unreachable', async () => {
+    const alice = await ctx.user('alice');
+    const offline = await ctx.build({
+      statements: createTemporalStatementStarter({
+        connect: () => connectTemporalClient({ address: '127.0.0.1:1', namespace: 'default' }),
+        taskQueue: 'wallet-receipts',
+      }),
+    });
+    const res = await offline.inject({
+      url: '/api/wallet/statement.pdf?from=2026-08-01&to=2026-09-01',
+      headers: { authorization: alice.auth },
+    });
+    expect(res.statusCode).toBe(503);
+    expect(errorOf(res)).toEqual({
+      code: 'unavailable',
+      error: 'Statements cannot be rendered right now; retry shortly',
+    });
   });
 
   it('answers 503 unavailable when Temporal cannot start it', async () => {

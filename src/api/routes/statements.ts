@@ -14,7 +14,7 @@ import {
   statementResponse,
 } from '../books-schemas.js';
 import { type AppContext, caller } from '../context.js';
-import { ApiError, isUnavailable, withRetry } from '../errors.js';
+import { ApiError, withRetry } from '../errors.js';
 import { monthStart, parsePeriod } from '../periods.js';
 import { BASIC_AUTH, commonErrors, errorResponse } from '../schemas.js';
 
@@ -121,14 +121,10 @@ export async function statementRoutes(app: FastifyInstance, ctx: AppContext) {
         await ctx.statements.start({ userId: user.id, from, to });
       } catch (error) {
         request.log.warn({ err: error }, 'could not start the statement workflow');
-        throw new ApiError(
-          503,
-          'unavailable',
-          isUnavailable(error)
-            ? 'The service is temporarily unavailable; retry shortly'
-            : 'The statement cannot be rendered right now; retry shortly',
-          { 'Retry-After': '2' },
-        );
+        // Nothing was started, so nothing is lost: the client asks again (a stored PDF is served regardless).
+        throw new ApiError(503, 'unavailable', 'Statements cannot be rendered right now; retry shortly', {
+          'Retry-After': '2',
+        });
       }
       return reply
         .code(202)
