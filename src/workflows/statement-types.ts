@@ -24,6 +24,7 @@ export interface MonthlyStatementsInput {
   /** Continue-as-new state: wallets with ids up to this one are done, and how many statements were started. */
   afterUserId?: number;
   started?: number;
+  failed?: number;
 }
 
 export interface MonthlyStatementsResult {
@@ -31,6 +32,8 @@ export interface MonthlyStatementsResult {
   to: string;
   /** Statement workflows this run started (wallets whose statement was stored already are not counted). */
   started: number;
+  /** Of those, the ones that failed for good (each one's own workflow says why). */
+  failed: number;
 }
 
 /** ISO 8601 in UTC, without a fractional part when it is zero: 2026-11-01T00:00:00Z. */

@@ -257,7 +257,7 @@ describe('monthly statements Schedule', () => {
     );
     expect(again.stdout).toContain(`started monthly-statements-${month}`);
     const rerun = await client.workflow.getHandle(`monthly-statements-${month}`).result();
-    expect(rerun).toEqual({ ...period, started: 0 });
+    expect(rerun).toEqual({ ...period, started: 0, failed: 0 });
     const { rows: after } = await ctx.db.admin.query(
       'SELECT count(*)::int AS n FROM wallet.statements WHERE period_from = $1 AND period_to = $2',
       [period.from, period.to],
