@@ -37,6 +37,8 @@ GRANT EXECUTE ON FUNCTION wallet.balance_at TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.statement TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.statement_summary TO wallet_app;
 GRANT EXECUTE ON FUNCTION wallet.chain_head TO wallet_app;
+-- Statement PDFs: the API serves the stored ones (the worker renders them).
+GRANT EXECUTE ON FUNCTION wallet.statement_pdf_for TO wallet_app;
 
 -- wallet_worker: the receipt worker and its dispatcher.
 GRANT EXECUTE ON FUNCTION wallet.claim_receipts TO wallet_worker;
@@ -52,6 +54,12 @@ GRANT EXECUTE ON FUNCTION wallet.store_receipt_pdfs TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.receipt_batch_members TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.pending_batch_receipts TO wallet_worker;
 GRANT EXECUTE ON FUNCTION wallet.receipt_backlog TO wallet_worker;
+-- Statement PDFs: wait for the period to close, read it, store the PDF; the monthly run's wallets.
+GRANT EXECUTE ON FUNCTION wallet.close_statement_period TO wallet_worker;
+GRANT EXECUTE ON FUNCTION wallet.statement TO wallet_worker;
+GRANT EXECUTE ON FUNCTION wallet.statement_summary TO wallet_worker;
+GRANT EXECUTE ON FUNCTION wallet.store_statement_pdf TO wallet_worker;
+GRANT EXECUTE ON FUNCTION wallet.statement_wallets TO wallet_worker;
 
 -- Owner only: internal helpers (called inside the functions above) and DBA tools. Granted to nobody.
 REVOKE ALL ON FUNCTION wallet.assert_valid_amount FROM PUBLIC;
@@ -81,3 +89,5 @@ REVOKE ALL ON FUNCTION wallet.refunded_total FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.reject_entry_change FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.verify FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.verify_head FROM PUBLIC;
+-- Stored statements are immutable: their trigger.
+REVOKE ALL ON FUNCTION wallet.reject_statement_change FROM PUBLIC;

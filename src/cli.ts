@@ -11,10 +11,12 @@ import { ledger } from './db/ledger.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { SqlState, sqlStateOf } from './db/sqlstate.js';
+import { runStatementsCommand, STATEMENTS_USAGE } from './statements/cli.js';
 
-const USAGE =
-  'usage: npm run cli -- user create <username>\n       npm run cli -- user password <username>\n' +
-  '       npm run cli -- verify [--user <id>]';
+const USAGE = `usage: npm run cli -- user create <username>
+       npm run cli -- user password <username>
+       npm run cli -- verify [--user <id>]
+       ${STATEMENTS_USAGE}`;
 
 class CliError extends Error {}
 
@@ -122,6 +124,13 @@ async function verify(args: string[]): Promise<void> {
 async function run(args: string[]): Promise<void> {
   if (args[0] === 'verify') return verify(args.slice(1));
   const [noun, verb, username, ...rest] = args;
+  if (noun === 'statements') {
+    const line = await runStatementsCommand(args.slice(1), loadConfig()).catch((error: Error) => {
+      throw error.message.startsWith('usage:') ? new CliError(error.message) : error;
+    });
+    console.log(line);
+    return;
+  }
   if (noun !== 'user' || (verb !== 'create' && verb !== 'password') || !username || rest.length > 0) {
     console.error(USAGE);
     process.exitCode = 2;

@@ -9,6 +9,7 @@ import { workerRegistry } from './metrics/names.js';
 import { startMetricsServer } from './metrics/server.js';
 import { consoleLogger, describeError } from './receipts/log.js';
 import { startReceiptWorker } from './receipts/receipt-worker.js';
+import { ensureMonthlyStatementsSchedule } from './statements/schedule.js';
 import { startTracing } from './telemetry/tracing.js';
 import { connectTemporalClient } from './temporal/client.js';
 import {
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
     log,
     connectTemporalClient,
   );
+  await ensureMonthlyStatementsSchedule(config, log);
   const db = await openDatabase(config, (line) => log.info(`postgres: ${line}`));
   let worker: Awaited<ReturnType<typeof startReceiptWorker>>;
   try {

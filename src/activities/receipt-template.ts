@@ -35,11 +35,14 @@ the ledger over the transaction record (id, type, sender, receiver, amount, time
 /** One receipt's page. */
 function receiptSection(doc: ReceiptDocument): string {
   const { date, time } = formatUtc(doc.createdAt);
-  const kind = { transfer: 'Transfer', deposit: 'Deposit', capture: 'Capture' }[doc.kind];
+  const kind = { transfer: 'Transfer', deposit: 'Deposit', capture: 'Capture', refund: 'Refund' }[doc.kind];
   const settles = !doc.holdId ? '' : `\n  <tr><th>Settles</th><td>hold ${escapeHtml(doc.holdId)}</td></tr>`;
+  const refunds = !doc.refundOf
+    ? ''
+    : `\n  <tr><th>Refund of</th><td>Refund of transaction ${escapeHtml(doc.refundOf)}</td></tr>`;
   const id = escapeHtml(doc.transactionId);
   return `<section><header><h1>Payment receipt</h1><div class="sub">Atomic Wallet &middot; transaction ${id}</div></header>
-<table><tr><th>Transaction</th><td>${id}</td></tr><tr><th>Type</th><td>${kind}</td></tr>${settles}
+<table><tr><th>Transaction</th><td>${id}</td></tr><tr><th>Type</th><td>${kind}</td></tr>${settles}${refunds}
 <tr><th>Date (UTC)</th><td>${escapeHtml(date)}</td></tr><tr><th>Time (UTC)</th><td>${escapeHtml(time)}</td></tr>
 <tr><th>From</th><td>${party(doc.sender, 'none (deposit)')}</td></tr><tr><th>To</th><td>${party(doc.receiver, '')}</td></tr>
 <tr class="amount"><th>Amount</th><td>${escapeHtml(doc.amount)}</td></tr>

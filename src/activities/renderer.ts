@@ -25,8 +25,9 @@ export interface ReceiptRenderer {
   /** The receipt's PDF, printed together with the receipts that arrive with it (`alone`: in a print of its
    *  own, as a retry after a failure does). */
   render(doc: ReceiptDocument, opts?: { signal?: AbortSignal; alone?: boolean }): Promise<Buffer>;
-  /** Prints arbitrary HTML under the same protections (no JavaScript, no network); render() uses it. */
-  renderHtml(html: string, opts?: { signal?: AbortSignal }): Promise<Buffer>;
+  /** Prints arbitrary HTML under the same protections (no JavaScript, no network); render() uses it.
+   *  timeoutMs: this print's bound instead of the renderer's (a long statement is hundreds of pages). */
+  renderHtml(html: string, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Buffer>;
   /** Closes the browser; renders in flight fail. Idempotent. */
   close(): Promise<void>;
   /** How many pages render at once. */
@@ -161,14 +162,20 @@ class ChromiumReceiptRenderer implements ReceiptRenderer {
     return pages;
   }
 
-  async renderHtml(html: string, { signal }: { signal?: AbortSignal } = {}): Promise<Buffer> {
+  async renderHtml(
+    html: string,
+    { signal, timeoutMs }: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<Buffer> {
     await this.slots.acquire(signal);
     let warm: WarmPage | undefined;
     let reusable = false;
     try {
       warm = await this.takePage();
       this.holding++;
-      const pdf = await this.whileAlive(warm.generation, this.print(warm.page, html, signal));
+      const pdf = await this.whileAlive(
+        warm.generation,
+        this.print(warm.page, html, signal, timeoutMs ?? this.timeoutMs),
+      );
       reusable = true;
       return pdf;
     } catch (error) {
@@ -202,15 +209,20 @@ class ChromiumReceiptRenderer implements ReceiptRenderer {
     }
   }
 
-  private async print(page: Page, html: string, signal: AbortSignal | undefined): Promise<Buffer> {
-    await page.setContent(html, { waitUntil: 'load', timeout: this.timeoutMs });
+  private async print(
+    page: Page,
+    html: string,
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+  ): Promise<Buffer> {
+    await page.setContent(html, { waitUntil: 'load', timeout: timeoutMs });
     if (this.opts.renderDelayMs) await sleep(this.opts.renderDelayMs, signal);
     signal?.throwIfAborted();
     const pdf = await page.pdf({
       format: 'A4',
       printBackground: true,
       margin: { top: '18mm', bottom: '18mm', left: '16mm', right: '16mm' },
-      timeout: this.timeoutMs,
+      timeout: timeoutMs,
       // No structure tree for accessibility and no outline: they cost Chromium CPU per page, and a receipt is
       // read as text (pdftotext) or viewed, never navigated.
       tagged: false,

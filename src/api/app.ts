@@ -12,7 +12,7 @@ import { trackPool } from '../metrics/pool.js';
 import { countedReceiptStarts } from '../metrics/receipt-starts.js';
 import { requestTracing } from '../telemetry/request-tracing.js';
 import { currentTracing } from '../telemetry/tracing.js';
-import { connectWithSearchAttributes } from '../temporal/client.js';
+import { connectTemporalClient, connectWithSearchAttributes } from '../temporal/client.js';
 import { type AuthOptions, walletAuth } from './auth.js';
 import type { AppContext } from './context.js';
 import { docs } from './docs.js';
@@ -21,9 +21,12 @@ import { addMethodNotAllowed, recordRoutes } from './methods.js';
 import { createTemporalReceiptStarter, type ReceiptStarter } from './receipts.js';
 import { batchRoutes } from './routes/batch.js';
 import { holdRoutes } from './routes/holds.js';
+import { refundRoutes } from './routes/refunds.js';
+import { statementRoutes } from './routes/statements.js';
 import { systemRoutes } from './routes/system.js';
 import { transactionRoutes } from './routes/transactions.js';
 import { walletRoutes } from './routes/wallet.js';
+import { createTemporalStatementStarter, type StatementStarter } from './statements.js';
 import { integersFromText } from './validation.js';
 
 export const BODY_LIMIT = 16 * 1024;
@@ -37,6 +40,8 @@ export interface AppDeps {
   >;
   /** Default: Temporal at config.temporalAddress, connected on the first start and closed with the app. */
   receipts?: ReceiptStarter;
+  /** Default: Temporal at config.temporalAddress, connected on the first statement PDF asked for. */
+  statements?: StatementStarter;
   auth?: AuthOptions;
   /** Default: pino at config.logLevel, with credentials redacted. */
   logger?: FastifyServerOptions['logger'];
@@ -49,6 +54,7 @@ export const walletApi = fp(
     const ctx: AppContext = {
       pool: opts.pool,
       receipts: opts.receipts,
+      statements: opts.statements,
       depositsEnabled: opts.depositsEnabled,
     };
     app.decorateRequest('user', null);
@@ -75,6 +81,8 @@ export const walletApi = fp(
       await secured.register(batchRoutes, ctx);
       await secured.register(transactionRoutes, ctx);
       await secured.register(holdRoutes, ctx);
+      await secured.register(refundRoutes, ctx);
+      await secured.register(statementRoutes, ctx);
     });
     addMethodNotAllowed(app, routes, /^\/docs/);
   },
@@ -141,9 +149,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   trackPool('api', deps.pool);
   if (deps.metrics ?? true) await app.register(httpMetrics);
   if (currentTracing()) await app.register(requestTracing());
+  let statements = deps.statements;
+  if (!statements) {
+    const { temporalAddress: address, temporalNamespace: namespace, receiptTaskQueue } = deps.config;
+    const owned = createTemporalStatementStarter({
+      connect: () => connectTemporalClient({ address, namespace }),
+      taskQueue: receiptTaskQueue,
+    });
+    statements = owned;
+    app.addHook('onClose', () => owned.close());
+  }
   await app.register(walletApi, {
     pool: deps.pool,
     receipts: countedReceiptStarts(receipts),
+    statements,
     depositsEnabled: deps.config.depositsEnabled,
     auth: deps.auth,
   });

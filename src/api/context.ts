@@ -5,10 +5,13 @@ import type pg from 'pg';
 import type { AuthUser } from './auth.js';
 import { unauthorized } from './errors.js';
 import type { ReceiptStarter } from './receipts.js';
+import type { StatementStarter } from './statements.js';
 
 export interface AppContext {
   pool: pg.Pool;
   receipts: ReceiptStarter;
+  /** Starts statement PDF workflows (GET /api/wallet/statement.pdf). */
+  statements: StatementStarter;
   depositsEnabled: boolean;
 }
 

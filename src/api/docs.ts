@@ -44,6 +44,7 @@ export const docs = fp(
           { name: 'wallet', description: 'Money: transfer, deposit, balance' },
           { name: 'transactions', description: 'History and receipts' },
           { name: 'holds', description: 'Two-phase transfers: reserve now, capture or release later' },
+          { name: 'statements', description: 'What happened in a period: JSON, or a PDF rendered once' },
           { name: 'system', description: 'Health and readiness' },
         ],
       },

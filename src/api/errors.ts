@@ -24,6 +24,17 @@ const holdClosed = (error: unknown) => {
   return new ApiError(422, 'hold_closed', `The hold is already ${outcome}`);
 };
 
+// The DETAIL names what is left ('... has 3.00 refunded and 7.00 left; ...'): the caller may know that much
+// of their own transaction, nothing else of the DETAIL.
+const refundExceeds = (error: unknown) => {
+  const left = /and (\d+\.\d{2}) left/.exec((error as { detail?: string }).detail ?? '')?.[1];
+  return new ApiError(
+    422,
+    'refund_exceeds_original',
+    `The refund is more than what is left of the transaction${left ? ` (${left} left)` : ''}`,
+  );
+};
+
 const BY_SQLSTATE: Record<string, (error: unknown) => ApiError> = {
   [SqlState.insufficientFunds]: () => new ApiError(422, 'insufficient_funds', 'Insufficient funds'),
   [SqlState.receiverNotFound]: () => new ApiError(404, 'receiver_not_found', 'Receiver not found'),
@@ -58,6 +69,23 @@ const BY_SQLSTATE: Record<string, (error: unknown) => ApiError> = {
     new ApiError(422, 'capture_exceeds_hold', 'The capture amount is more than the hold'),
   [SqlState.notHoldReceiver]: () =>
     new ApiError(403, 'not_hold_receiver', 'Only the receiver of a hold may capture or release it'),
+  // Refunds: a transaction the caller is no party to is not found, as everywhere.
+  [SqlState.refundTransactionNotFound]: notFound,
+  [SqlState.notRefundable]: () =>
+    new ApiError(
+      422,
+      'not_refundable',
+      'Only transfers and captures can be refunded, not deposits or refunds',
+    ),
+  [SqlState.notOriginalReceiver]: () =>
+    new ApiError(403, 'not_original_receiver', 'Only the receiver of a transaction may refund it'),
+  [SqlState.refundExceedsOriginal]: refundExceeds,
+  [SqlState.statementPeriodOpen]: () =>
+    new ApiError(
+      422,
+      'period_open',
+      'A statement PDF covers a period that is over: to must not be in the future',
+    ),
 };
 
 const TRANSIENT = new Set(['40001', '40P01']); // serialization failure, deadlock: safe to run again

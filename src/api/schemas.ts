@@ -193,29 +193,52 @@ export const depositResponse = {
   },
 };
 
+// One shape for both questions: now (with available), or at an instant (?at=, with at; holds change what is
+// available, never a balance, so a past balance has no available).
 export const balanceResponse = {
-  description: "The caller's wallet",
+  description: "The caller's wallet: now (available is present), or at the instant asked for (at is present)",
   type: 'object',
-  required: ['user_id', 'username', 'balance', 'available'],
+  required: ['user_id', 'username', 'balance'],
   properties: {
     user_id: id('The caller'),
     username: { type: 'string' },
-    balance: money('The balance'),
-    available: money('What the caller can spend: the balance minus open holds'),
+    balance: money(
+      'The balance; with at, right after the last entry at or before it (0.00 before the first)',
+    ),
+    available: money('Without at: what the caller can spend, the balance minus open holds'),
+    at: { type: 'string', format: 'date-time', description: 'With at: the instant asked for, in UTC' },
   },
 };
 
 export const transaction = {
   type: 'object',
-  required: ['id', 'kind', 'direction', 'counterparty_id', 'amount', 'created_at', 'receipt_status'],
+  required: [
+    'id',
+    'kind',
+    'direction',
+    'counterparty_id',
+    'amount',
+    'created_at',
+    'receipt_status',
+    'refund_of',
+    'refunded_total',
+  ],
   properties: {
     id: id('The transaction id'),
-    kind: { type: 'string', enum: ['transfer', 'deposit', 'capture'] },
+    kind: { type: 'string', enum: ['transfer', 'deposit', 'capture', 'refund'] },
     direction: { type: 'string', enum: ['sent', 'received'] },
     counterparty_id: { ...id('The other wallet; null for a deposit'), type: ['integer', 'null'] },
     amount: money('The amount moved'),
     created_at: { type: 'string', format: 'date-time' },
     receipt_status: { type: 'string', enum: ['pending', 'rendered'] },
+    refund_of: {
+      ...id('For a refund: the transaction it gives back; null otherwise'),
+      type: ['integer', 'null'],
+    },
+    refunded_total: {
+      ...money('For a transfer or capture: how much of it has been refunded; null for other kinds'),
+      type: ['string', 'null'],
+    },
   },
 };
 

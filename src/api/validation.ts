@@ -4,6 +4,7 @@ import { Decimal } from 'decimal.js';
 import type { FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { ApiError } from './api-error.js';
 import { EXPIRES_RULE } from './holds-schemas.js';
+import { INSTANT_RULE } from './periods.js';
 import { AMOUNT_RULE, KEY_RULE, MAX_AMOUNT } from './schemas.js';
 
 const RULES: Record<string, string> = {
@@ -16,6 +17,10 @@ const RULES: Record<string, string> = {
   hold_id: 'The hold id must be a positive integer',
   expires_in_seconds: EXPIRES_RULE,
   status: 'status must be one of open, captured, released, expired',
+  from: `from must be ${INSTANT_RULE}`,
+  to: `to must be ${INSTANT_RULE}`,
+  at: `at must be ${INSTANT_RULE}, not in the future`,
+  after: 'after must be a non-negative integer (the next_after of the previous page)',
 };
 
 // Ajv's own message for a pattern quotes the whole regular expression: a client needs the rule in words.

@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import type { ReceiptDocumentRow } from '../activities/receipt-document.js';
 import { countDatabaseError } from '../metrics/pool.js';
+import type { StatementSummary } from '../statements/statement-document.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
@@ -33,12 +34,16 @@ export interface DepositRow {
 
 export interface TransactionView {
   id: number;
-  kind: 'transfer' | 'deposit' | 'capture';
+  kind: 'transfer' | 'deposit' | 'capture' | 'refund';
   direction: 'sent' | 'received';
   counterparty_id: number | null;
   amount: string;
   created_at: Date;
   receipt_status: 'pending' | 'rendered';
+  /** A refund's original; null for other kinds. */
+  refund_of: number | null;
+  /** Refunded so far of a transfer or capture; null for other kinds. */
+  refunded_total: string | null;
 }
 
 export interface ClaimedReceipt {
@@ -77,6 +82,37 @@ export interface StoredPdfRow {
   pdf_size: number | null;
   pdf_sha256: string | null;
   rendered_at: Date | null;
+  stored_now: boolean;
+}
+
+export interface RefundRow {
+  transaction_id: number;
+  refund_of: number;
+  amount: string;
+  refunded_total: string;
+  refundable_remaining: string;
+  sender_balance: string;
+  receiver_balance: string;
+  replayed: boolean;
+}
+
+/** A row of wallet.statement (created_at still a Date). */
+export interface StatementEntryRow {
+  entry: number;
+  transaction_id: number;
+  kind: string;
+  direction: 'sent' | 'received';
+  counterparty_id: number | null;
+  amount: string;
+  balance_after: string;
+  created_at: Date;
+  hash: string;
+}
+
+export interface StoredStatementRow {
+  pdf_size: number;
+  pdf_sha256: string;
+  rendered_at: Date;
   stored_now: boolean;
 }
 
@@ -262,6 +298,76 @@ export const ledger = {
       pdfs,
       renderedBy,
     ]),
+
+  /** As the original receiver (p_acting_user_id): the refund of all (amount null) or part of a transaction. */
+  refund: (db: Queryable, userId: number, transactionId: number, amount: string | null, key?: string) =>
+    one<RefundRow>(db, 'SELECT * FROM wallet.refund($1, $2::numeric, $3, $4)', [
+      transactionId,
+      amount,
+      key ?? null,
+      userId,
+    ]),
+
+  balanceAt: async (db: Queryable, userId: number, at: Date) =>
+    (await one<{ balance: string }>(db, 'SELECT wallet.balance_at($1, $2) AS balance', [userId, at])).balance,
+
+  statementSummary: (db: Queryable, userId: number, from: Date, to: Date) =>
+    one<StatementSummary>(db, 'SELECT * FROM wallet.statement_summary($1, $2, $3)', [userId, from, to]),
+
+  /** The entries of [from, to) after entry number `after` (null: from the first), at most `limit`. */
+  statement: (db: Queryable, userId: number, from: Date, to: Date, after: number | null, limit: number) =>
+    all<StatementEntryRow>(db, 'SELECT * FROM wallet.statement($1, $2, $3, $4, $5)', [
+      userId,
+      from,
+      to,
+      after,
+      limit,
+    ]),
+
+  statementPdfFor: (db: Queryable, userId: number, from: Date, to: Date) =>
+    one<{ pdf: Buffer; pdf_size: number; pdf_sha256: string } | undefined>(
+      db,
+      'SELECT * FROM wallet.statement_pdf_for($1, $2, $3)',
+      [userId, from, to],
+    ),
+
+  /** Waits out movements in flight on the wallet; closed: nothing can be dated before `to` any more. */
+  closeStatementPeriod: (db: Queryable, userId: number, from: Date, to: Date) =>
+    one<{ username: string; closed: boolean; stored_size: number | null; stored_sha256: string | null }>(
+      db,
+      'SELECT * FROM wallet.close_statement_period($1, $2, $3)',
+      [userId, from, to],
+    ),
+
+  storeStatementPdf: (
+    db: Queryable,
+    userId: number,
+    from: Date,
+    to: Date,
+    pdf: Buffer,
+    closing: { entry: number; hash: string | null },
+    renderedBy: string | null,
+  ) =>
+    one<StoredStatementRow>(db, 'SELECT * FROM wallet.store_statement_pdf($1, $2, $3, $4, $5, $6, $7)', [
+      userId,
+      from,
+      to,
+      pdf,
+      closing.entry,
+      closing.hash,
+      renderedBy,
+    ]),
+
+  /** Wallets with entries in [from, to) and no stored statement for it, by id after `after`. */
+  statementWallets: async (db: Queryable, from: Date, to: Date, after: number, limit: number) =>
+    (
+      await all<{ user_id: number }>(db, 'SELECT * FROM wallet.statement_wallets($1, $2, $3, $4)', [
+        from,
+        to,
+        after,
+        limit,
+      ])
+    ).map((r) => r.user_id),
 
   audit: (db: Queryable) =>
     all<{ problem: string; user_id: number | null; transaction_id: number | null; detail: string }>(

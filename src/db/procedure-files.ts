@@ -12,4 +12,5 @@ export const PROCEDURE_FILES = [
   'history.sql',
   'receipts.sql',
   'audit.sql',
+  'statements.sql',
 ];

@@ -31,6 +31,8 @@ export const SqlState = {
   notRefundable: 'W1041',
   notOriginalReceiver: 'W1042',
   refundExceedsOriginal: 'W1043',
+  // Statement PDFs take W1050 (db/procedures/statements.sql).
+  statementPeriodOpen: 'W1050',
 } as const;
 
 export type SqlStateCode = (typeof SqlState)[keyof typeof SqlState];

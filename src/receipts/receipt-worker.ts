@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { createPool } from '../db/pool.js';
 import { trackPool } from '../metrics/pool.js';
 import { trackDispatcher, trackReceiptBacklog } from '../metrics/receipts.js';
+import { createStatementActivities } from '../statements/activities.js';
 import { clientInterceptors } from '../telemetry/temporal.js';
 import { connectTemporalClient } from '../temporal/client.js';
 import { ReceiptDispatcher } from './dispatcher.js';
@@ -115,6 +116,8 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
     config,
     {
       ...activities,
+      // Statements (src/statements): same queue, same Chromium, printed through renderer.renderHtml.
+      ...createStatementActivities({ pool, renderer }),
       // A finished receipt frees a place in the dispatcher's window: refill it now, not at the next sweep.
       printReceipt: (id) => activities.printReceipt(id).then(done),
       printReceiptAlone: (id) => activities.printReceiptAlone(id).then(done),

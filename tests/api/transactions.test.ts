@@ -50,6 +50,8 @@ describe('history', () => {
       amount: '6.00',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       receipt_status: 'pending',
+      refund_of: null,
+      refunded_total: '0.00',
     });
     expect(body.transactions[1]).toMatchObject({
       direction: 'sent',
@@ -60,6 +62,7 @@ describe('history', () => {
       kind: 'deposit',
       direction: 'received',
       counterparty_id: null,
+      refunded_total: null, // a deposit cannot be refunded
     });
   });
 

@@ -6,9 +6,11 @@ import type pg from 'pg';
 import { afterAll } from 'vitest';
 import { type AppDeps, buildApp } from '../../src/api/app.js';
 import type { ReceiptOutcome, ReceiptStarter, StartState } from '../../src/api/receipts.js';
+import type { StatementStarter } from '../../src/api/statements.js';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { createPool } from '../../src/db/pool.js';
 import type { ReceiptStart } from '../../src/temporal/start-receipt.js';
+import type { StatementWorkflowInput } from '../../src/workflows/statement-types.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -40,6 +42,17 @@ export class FakeReceipts implements ReceiptStarter {
     return this.healthState === 'disabled'
       ? { state: 'disabled', reason: null }
       : { state: 'starting', reason: null };
+  }
+  async close() {}
+}
+
+/** Records the statement workflows it was asked to start; `fail` makes a start fail as an unreachable Temporal. */
+export class FakeStatements implements StatementStarter {
+  readonly started: StatementWorkflowInput[] = [];
+  fail = false;
+  async start(input: StatementWorkflowInput) {
+    if (this.fail) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    this.started.push(input);
   }
   async close() {}
 }
@@ -83,6 +96,7 @@ export async function createApiContext(): Promise<ApiContext> {
         pool,
         config: { ...testConfig, depositsEnabled },
         receipts: new FakeReceipts(),
+        statements: new FakeStatements(),
         logger: false,
         auth: { maxFailures: 1_000_000 }, // the throttle has its own tests; here every request is 127.0.0.1
         ...rest,

@@ -1,5 +1,6 @@
 // What a user may see of the ledger: their own transactions and receipts. Someone else's is a plain 404, the
 // same as one that does not exist, so ids leak nothing.
+import { Decimal } from 'decimal.js';
 import type { FastifyInstance } from 'fastify';
 import { ledger, type TransactionView } from '../../db/ledger.js';
 import { type AppContext, caller } from '../context.js';
@@ -15,7 +16,11 @@ import {
   transactionParams,
 } from '../schemas.js';
 
-const view = (t: TransactionView) => ({ ...t, created_at: t.created_at.toISOString() });
+const view = (t: TransactionView) => ({
+  ...t,
+  created_at: t.created_at.toISOString(),
+  refunded_total: t.refunded_total === null ? null : new Decimal(t.refunded_total).toFixed(2),
+});
 
 const badRequest = { 400: errorResponse('A bad query parameter or id (validation_error)') };
 const missing = { 404: errorResponse('No such transaction, or not yours (not_found)') };

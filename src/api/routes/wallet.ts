@@ -1,8 +1,10 @@
 // Money routes: transfer, deposit, balance. Each is one call to a SQL function; the API only checks shapes.
 import type { FastifyInstance } from 'fastify';
 import { ledger } from '../../db/ledger.js';
+import { balanceQuery } from '../books-schemas.js';
 import { type AppContext, caller, receiptUrl } from '../context.js';
 import { ApiError, notFound, withRetry } from '../errors.js';
+import { parsePast } from '../periods.js';
 import {
   BASIC_AUTH,
   balanceResponse,
@@ -116,18 +118,29 @@ export async function walletRoutes(app: FastifyInstance, ctx: AppContext) {
     },
   );
 
-  app.get(
+  app.get<{ Querystring: { at?: string } }>(
     '/api/wallet/balance/',
     {
       schema: {
-        summary: 'The caller’s balance',
+        summary: 'The caller’s balance now, or at an instant in the past (?at=)',
         tags: ['wallet'],
         security: BASIC_AUTH,
-        response: { 200: balanceResponse, ...commonErrors },
+        querystring: balanceQuery,
+        response: {
+          200: balanceResponse,
+          400: errorResponse('A malformed or future at (validation_error)'),
+          ...commonErrors,
+        },
       },
     },
     async (request) => {
-      const row = await withRetry(() => ledger.balance(ctx.pool, caller(request).id));
+      const user = caller(request);
+      if (request.query.at !== undefined) {
+        const at = parsePast('at', request.query.at);
+        const balance = await withRetry(() => ledger.balanceAt(ctx.pool, user.id, at));
+        return { user_id: user.id, username: user.username, balance, at: at.toISOString() };
+      }
+      const row = await withRetry(() => ledger.balance(ctx.pool, user.id));
       if (!row) throw notFound();
       return row;
     },
