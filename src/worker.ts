@@ -2,12 +2,13 @@
 // SIGTERM/SIGINT: stop the dispatcher, drain running activities, close Chromium, the pool and the database.
 // Its settings (role, pool, RECEIPT_*) come from loadConfig(env, 'worker'): see src/config.ts and the README.
 import os from 'node:os';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { consoleLogger, describeError } from './receipts/log.js';
 import { startReceiptWorker } from './receipts/receipt-worker.js';
 import { connectTemporalClient } from './temporal/client.js';
+import { temporalRuntimeLogging } from './temporal/runtime-logging.js';
 import {
   SearchAttributeSetupError,
   setUpReceiptSearchAttributes,
@@ -21,14 +22,11 @@ async function main(): Promise<void> {
   // Before Chromium starts: its processes inherit the priority.
   if (nice > 0) os.setPriority(Math.max(os.getPriority(), nice));
   // We order the shutdown ourselves (dispatcher first), so the SDK must not react to signals on its own.
-  // SDK warnings say why an attempt failed (useful); the core's own warn on every retried poll during a
-  // Temporal outage (noise: the dispatcher and supervisor already report an outage once).
-  const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
+  // The SDK's own lines follow TEMPORAL_LOG_LEVEL, not LOG_LEVEL (src/temporal/runtime-logging.ts).
+  const { logger, coreFilter } = temporalRuntimeLogging(config.temporalLogLevel);
   Runtime.install({
-    logger: new DefaultLogger(debug ? 'DEBUG' : 'WARN'),
-    telemetryOptions: {
-      logging: { filter: { core: debug ? 'DEBUG' : 'ERROR', other: 'ERROR' }, forward: {} },
-    },
+    logger,
+    telemetryOptions: { logging: { filter: { core: coreFilter, other: 'ERROR' }, forward: {} } },
     shutdownSignals: [],
   });
   if (delay) log.warn(`RECEIPT_RENDER_DELAY_MS=${delay}: every render is slowed down (a test-only setting)`);
