@@ -1,9 +1,11 @@
-// `npm start`: the API only. Without DATABASE_URL it runs the embedded PostgreSQL and migrates it first.
+// `npm start`: the API only. Without DATABASE_URL it uses the embedded PostgreSQL (the one `npm run dev` runs,
+// or its own) and migrates it first.
 // SIGTERM/SIGINT close the listener, let in-flight requests finish, then release the pool and the database.
 import { buildApp } from './api/app.js';
 import { warmUpPasswords } from './auth/passwords.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/database.js';
+import { openOrJoinDatabase } from './db/database.js';
+import { DatabaseStartError } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 
@@ -20,8 +22,19 @@ function configOrExit(): Config {
   }
 }
 
+/** Without DATABASE_URL: the embedded server of `npm run dev` if one runs, else one of our own. */
+async function databaseOrExit(config: Config) {
+  try {
+    return await openOrJoinDatabase(config);
+  } catch (error) {
+    if (!(error instanceof DatabaseStartError)) throw error;
+    console.error(`cannot start: ${error.message}`); // one line, no stack: it says what to set
+    process.exit(1);
+  }
+}
+
 const config = configOrExit();
-const db = await openDatabase(config);
+const db = await databaseOrExit(config);
 if (db.embedded) await migrate(db.url);
 const pool = createPool({
   url: db.url,

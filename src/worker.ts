@@ -4,7 +4,8 @@
 import os from 'node:os';
 import { Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/database.js';
+import { openOrJoinDatabase } from './db/database.js';
+import { DatabaseStartError } from './db/embedded.js';
 import { consoleLogger, describeError } from './receipts/log.js';
 import { startReceiptWorker } from './receipts/receipt-worker.js';
 import { connectTemporalClient } from './temporal/client.js';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     log,
     connectTemporalClient,
   );
-  const db = await openDatabase(config, (line) => log.info(`postgres: ${line}`));
+  const db = await openOrJoinDatabase(config, (line) => log.info(`postgres: ${line}`));
   let worker: Awaited<ReturnType<typeof startReceiptWorker>>;
   try {
     worker = await startReceiptWorker({
@@ -77,7 +78,8 @@ async function main(): Promise<void> {
 
 main().catch((error) => {
   if (error instanceof ConfigError) console.error(`configuration error: ${error.message}`);
-  else if (error instanceof SearchAttributeSetupError) console.error(`worker cannot start: ${error.message}`);
+  else if (error instanceof SearchAttributeSetupError || error instanceof DatabaseStartError)
+    console.error(`worker cannot start: ${error.message}`);
   else console.error(error);
   process.exit(1);
 });
