@@ -8,6 +8,7 @@ import { openOrJoinDatabase } from './db/database.js';
 import { DatabaseStartError } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
+import { onStopSignals } from './process/stop-signals.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 const STATEMENT_TIMEOUT_MS = 10_000;
@@ -81,5 +82,10 @@ async function shutdown(signal: string) {
     process.exit(1);
   }
 }
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
+// A copy of the same signal (npm relays what a terminal or systemd also sent us) changes nothing; a later one
+// stops at once, as a second Ctrl-C does.
+onStopSignals((kind, signal) => {
+  if (kind === 'orderly') return void shutdown(signal);
+  app.log.warn({ signal }, 'asked again: exiting without waiting');
+  process.exit(1);
+});

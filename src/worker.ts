@@ -6,6 +6,7 @@ import { Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config.js';
 import { openOrJoinDatabase } from './db/database.js';
 import { DatabaseStartError } from './db/embedded.js';
+import { onStopSignals } from './process/stop-signals.js';
 import { consoleLogger, describeError } from './receipts/log.js';
 import { startReceiptWorker } from './receipts/receipt-worker.js';
 import { connectTemporalClient } from './temporal/client.js';
@@ -53,13 +54,13 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  let signalled = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (signalled) {
+  // A copy of the same signal (npm relays what a terminal or systemd also sent us) changes nothing; a later
+  // one exits at once (`npm run dev`'s second Ctrl-C sends it), leaving running receipts to their retries.
+  onStopSignals((kind, signal) => {
+    if (kind === 'now') {
       log.warn(`${signal} again: exiting without waiting`);
       process.exit(1);
     }
-    signalled = true;
     log.info(`${signal}: shutting down (running receipts finish first)`);
     worker
       .stop()
@@ -71,9 +72,7 @@ async function main(): Promise<void> {
           process.exit(1);
         },
       );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  });
 }
 
 main().catch((error) => {

@@ -1,8 +1,10 @@
 // Signals reach the services through npm. A process manager (systemd, a supervisor, a terminal multiplexer)
 // signals the process it started, and for `npm start`, `npm run worker` and `npm run dev` that is npm. npm 11
 // relays SIGINT and SIGTERM to its child only, and that child was `sh -c '<script>'`: dash does not exec the
-// last command, so sh died and node ran on, orphaned. The scripts now `exec` their node. Here only npm's own
-// pid is signalled (never the group, as Ctrl-C at a terminal would): the service must drain, stop and leave
+// last command, so sh died and node ran on, orphaned. The scripts now `exec` their node. Signalled here: npm's
+// own pid (a supervisor, `kill -TERM <npm pid>`), and npm's whole group (a terminal's Ctrl-C, systemd's
+// default KillMode), where node gets the signal twice, from the sender and relayed by npm, and must still
+// drain rather than take the copy for a second, impatient request. Each time the service must stop, leave
 // nothing behind, and npm must exit 0.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -40,6 +42,7 @@ const runs: NpmRun[] = [];
 function npmRun(script: string, env: Record<string, string>): NpmRun {
   const child = spawn('npm', ['run', script], {
     cwd: PROJECT_ROOT,
+    detached: true, // a group of its own, which a test may signal as a whole
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
   });
@@ -53,11 +56,13 @@ function npmRun(script: string, env: Record<string, string>): NpmRun {
   return run;
 }
 
-/** Signals npm alone, then expects npm to exit 0 and every process it started to be gone. */
-async function stopThroughNpm(run: NpmRun, signal: NodeJS.Signals): Promise<void> {
+type Target = 'npm' | 'group';
+
+/** Signals npm alone or its whole group, then expects npm to exit 0 and every process it started to go. */
+async function stopThroughNpm(run: NpmRun, signal: NodeJS.Signals, target: Target = 'npm'): Promise<void> {
   const started = descendants(run.pid);
   expect(started.size, run.output()).toBeGreaterThan(0);
-  process.kill(run.pid, signal);
+  process.kill(target === 'npm' ? run.pid : -run.pid, signal);
   expect(await run.exited, run.output()).toBe(0);
   const left = await waitFor(
     'every process npm started to go',
@@ -86,7 +91,11 @@ describe('npm run start:dev (the API)', () => {
     db = await createTestDatabase();
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('stops cleanly on %s to npm', async (signal) => {
+  it.each([
+    ['SIGTERM', 'npm'],
+    ['SIGINT', 'npm'],
+    ['SIGINT', 'group'],
+  ] as const)('stops cleanly on %s to %s', async (signal, target) => {
     const port = await findFreePort();
     const run = npmRun('start:dev', {
       DATABASE_URL: db.url,
@@ -94,8 +103,9 @@ describe('npm run start:dev (the API)', () => {
       TEMPORAL_ADDRESS: `127.0.0.1:${await findFreePort()}`,
     });
     await waitFor('the API', async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 90_000);
-    await stopThroughNpm(run, signal);
+    await stopThroughNpm(run, signal, target);
     expect(run.output()).toContain('shutting down: finishing in-flight requests');
+    expect(run.output()).not.toContain('exiting without waiting');
     expect(await isFree(port)).toBe(true);
   });
 });
@@ -121,25 +131,35 @@ describe('npm run worker:dev', () => {
     RECEIPT_RENDER_DELAY_MS: String(RENDER_DELAY_MS),
   });
 
-  it('drains on SIGTERM to npm: the render in progress finishes and is stored, then nothing is left', async () => {
-    const run = npmRun('worker:dev', workerEnv());
-    await waitFor('the worker', () => run.output().includes('receipt worker started'), 120_000);
-    const [alice, bob] = [await fundedUser(db.admin, 'alice', '10.00'), await fundedUser(db.admin, 'bob')];
-    const { rows } = await db.admin.query('SELECT * FROM wallet.transfer($1, $2, 1.00)', [alice, bob]);
-    const id = Number(rows[0].transaction_id);
-    await waitFor(
-      'the render to be running',
-      async () => {
-        const described = await client.workflow.getHandle(`receipt-${id}`).describe();
-        return (described.raw.pendingActivities ?? []).some((a) => a.state === STARTED);
-      },
-      90_000,
-    );
-    await stopThroughNpm(run, 'SIGTERM');
-    expect(run.output()).toContain('SIGTERM: shutting down (running receipts finish first)');
-    expect(run.output()).toMatch(/receipt worker stopped \(it printed \d+ receipts? in \d+ prints?\)/);
-    expect(await waitForReceipts(db.admin, [id], 1000)).toHaveLength(1);
-  });
+  it.each([
+    ['SIGTERM', 'npm'],
+    ['SIGTERM', 'group'],
+    ['SIGINT', 'group'],
+  ] as const)(
+    'drains on %s to %s: the render in progress is stored, then nothing is left',
+    async (signal, target) => {
+      const run = npmRun('worker:dev', workerEnv());
+      await waitFor('the worker', () => run.output().includes('receipt worker started'), 120_000);
+      const name = `${signal}_${target}`.toLowerCase();
+      const alice = await fundedUser(db.admin, `alice_${name}`, '10.00');
+      const bob = await fundedUser(db.admin, `bob_${name}`);
+      const { rows } = await db.admin.query('SELECT * FROM wallet.transfer($1, $2, 1.00)', [alice, bob]);
+      const id = Number(rows[0].transaction_id);
+      await waitFor(
+        'the render to be running',
+        async () => {
+          const described = await client.workflow.getHandle(`receipt-${id}`).describe();
+          return (described.raw.pendingActivities ?? []).some((a) => a.state === STARTED);
+        },
+        90_000,
+      );
+      await stopThroughNpm(run, signal, target);
+      expect(run.output()).toContain(`${signal}: shutting down (running receipts finish first)`);
+      expect(run.output()).not.toContain('exiting without waiting');
+      expect(run.output()).toMatch(/receipt worker stopped \(it printed \d+ receipts? in \d+ prints?\)/);
+      expect(await waitForReceipts(db.admin, [id], 1000)).toHaveLength(1);
+    },
+  );
 
   it('stops on SIGINT to npm', async () => {
     const run = npmRun('worker:dev', workerEnv());
