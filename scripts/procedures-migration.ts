@@ -3,7 +3,8 @@
 // Usage: npm run db:procedures-migration -- <name> [file.sql ...]
 // With file names, only those files (the ones that changed) go in, in install order, so a migration does not
 // repeat every unchanged function; tests/db/schema.test.ts fails if a changed file was left out. The grants
-// always go in whole: db/grants.sql starts from nothing, so it also covers functions a file adds.
+// always go in whole: db/grants.sql starts from nothing, so it also covers functions a file adds; then
+// db/comments.sql, whole, so a function that a file drops and creates again keeps its comment.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PROCEDURE_FILES } from '../src/db/procedure-files.js';
@@ -32,6 +33,8 @@ for (const file of files) {
 }
 // Who may call what, re-applied after the functions are (re)created: db/grants.sql is the whole policy.
 parts.push('\n-- ==== db/grants.sql ====\n', await readFile('db/grants.sql', 'utf8'));
+// What each object is for, re-applied too: a function dropped and created again has lost its comment.
+parts.push('\n-- ==== db/comments.sql ====\n', await readFile('db/comments.sql', 'utf8'));
 const target = path.join(dir, `${next}_${name}.sql`);
 await writeFile(target, parts.join('\n'));
 console.log(`wrote ${target}`);

@@ -1,12 +1,10 @@
 // `npm run cli -- user create <username>` and `user password <username>`. The password comes from a prompt
 // without echo, or from the first line of stdin when piped; never from the command line, where `ps` and
 // shell history would show it.
-import pg from 'pg';
 import { hashPassword, MAX_PASSWORD_LENGTH } from './auth/passwords.js';
 import { describeProblem, verifyChains } from './books/verifier.js';
 import { ConfigError, loadConfig } from './config.js';
-import { EMBEDDED_DATABASE, openDatabase } from './db/database.js';
-import { embeddedServerUrl } from './db/embedded.js';
+import { openOrJoinDatabase } from './db/database.js';
 import { ledger } from './db/ledger.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
@@ -78,22 +76,9 @@ function checkPassword(password: string): void {
   if (password.length < 8) console.error('warning: a password under 8 characters is easy to guess');
 }
 
-// The embedded server may already be running under `npm start`: use it rather than start a second one.
+// The embedded server may already be running under `npm run dev` or `npm start`: use it, do not start another.
 async function connectDatabase(config: ReturnType<typeof loadConfig>) {
-  if (!config.databaseUrl) {
-    const url = embeddedServerUrl(config.embeddedPgPort, EMBEDDED_DATABASE);
-    const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-    const running = await probe.connect().then(
-      () => true,
-      () => false,
-    );
-    await probe.end().catch(() => undefined);
-    if (running) {
-      await migrate(url);
-      return { url, stop: async () => undefined };
-    }
-  }
-  const db = await openDatabase(config);
+  const db = await openOrJoinDatabase(config);
   if (db.embedded) await migrate(db.url);
   return db;
 }

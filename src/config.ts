@@ -13,6 +13,8 @@ export interface Config {
   host: string;
   port: number;
   logLevel: string;
+  /** The Temporal SDK's own log level in the worker, apart from LOG_LEVEL (the SDK is chatty at debug). */
+  temporalLogLevel: TemporalLogLevel;
   depositsEnabled: boolean;
   dbPoolSize: number;
   temporalAddress: string;
@@ -42,6 +44,9 @@ export interface Config {
   /** The Temporal SDK's metrics, served by the SDK's core in the worker process (TEMPORAL_METRICS_PORT). */
   temporalMetricsPort: number;
 }
+
+export const TEMPORAL_LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export type TemporalLogLevel = (typeof TEMPORAL_LOG_LEVELS)[number];
 
 export class ConfigError extends Error {}
 
@@ -111,6 +116,7 @@ export function loadConfig(env: Env = process.env, kind: ProcessKind = 'api'): C
     host: env.HOST || '127.0.0.1',
     port: integer(env, 'PORT', 3000, 0, 65535),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    temporalLogLevel: oneOf(env, 'TEMPORAL_LOG_LEVEL', 'warn', [...TEMPORAL_LOG_LEVELS]) as TemporalLogLevel,
     depositsEnabled: boolean(env, 'DEPOSITS_ENABLED', true),
     // The worker needs a connection per running activity plus the dispatcher's: twice its pages and a few.
     dbPoolSize: integer(env, 'DB_POOL_SIZE', worker ? receiptPages * 2 + 4 : 10, 1, 200),

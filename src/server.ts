@@ -1,13 +1,16 @@
-// `npm start`: the API only. Without DATABASE_URL it runs the embedded PostgreSQL and migrates it first.
+// `npm start`: the API only. Without DATABASE_URL it uses the embedded PostgreSQL (the one `npm run dev` runs,
+// or its own) and migrates it first.
 // SIGTERM/SIGINT close the listener, let in-flight requests finish, then release the pool and the database.
 import { buildApp } from './api/app.js';
 import { warmUpPasswords } from './auth/passwords.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/database.js';
+import { openOrJoinDatabase } from './db/database.js';
+import { DatabaseStartError } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { apiRegistry } from './metrics/names.js';
 import { type MetricsServer, startMetricsServer } from './metrics/server.js';
+import { onStopSignals } from './process/stop-signals.js';
 import { startTracing } from './telemetry/tracing.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -23,10 +26,21 @@ function configOrExit(): Config {
   }
 }
 
+/** Without DATABASE_URL: the embedded server of `npm run dev` if one runs, else one of our own. */
+async function databaseOrExit(config: Config) {
+  try {
+    return await openOrJoinDatabase(config);
+  } catch (error) {
+    if (!(error instanceof DatabaseStartError)) throw error;
+    console.error(`cannot start: ${error.message}`); // one line, no stack: it says what to set
+    process.exit(1);
+  }
+}
+
 const config = configOrExit();
 // Before the pool and the app: spans for requests and queries from the first one (only with an OTLP endpoint).
 const tracing = startTracing({ serviceName: 'wallet-api' });
-const db = await openDatabase(config);
+const db = await databaseOrExit(config);
 if (db.embedded) await migrate(db.url);
 const pool = createPool({
   url: db.url,
@@ -80,5 +94,10 @@ async function shutdown(signal: string) {
     process.exit(1);
   }
 }
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
+// A copy of the same signal (npm relays what a terminal or systemd also sent us) changes nothing; a later one
+// stops at once, as a second Ctrl-C does.
+onStopSignals((kind, signal) => {
+  if (kind === 'orderly') return void shutdown(signal);
+  app.log.warn({ signal }, 'asked again: exiting without waiting');
+  process.exit(1);
+});

@@ -2,16 +2,19 @@
 // SIGTERM/SIGINT: stop the dispatcher, drain running activities, close Chromium, the pool and the database.
 // Its settings (role, pool, RECEIPT_*) come from loadConfig(env, 'worker'): see src/config.ts and the README.
 import os from 'node:os';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config.js';
-import { openDatabase } from './db/database.js';
+import { openOrJoinDatabase } from './db/database.js';
+import { DatabaseStartError } from './db/embedded.js';
 import { workerRegistry } from './metrics/names.js';
 import { startMetricsServer } from './metrics/server.js';
+import { onStopSignals } from './process/stop-signals.js';
 import { consoleLogger, describeError } from './receipts/log.js';
 import { startReceiptWorker } from './receipts/receipt-worker.js';
 import { ensureMonthlyStatementsSchedule } from './statements/schedule.js';
 import { startTracing } from './telemetry/tracing.js';
 import { connectTemporalClient } from './temporal/client.js';
+import { temporalRuntimeLogging } from './temporal/runtime-logging.js';
 import {
   SearchAttributeSetupError,
   setUpReceiptSearchAttributes,
@@ -25,13 +28,12 @@ async function main(): Promise<void> {
   // Before Chromium starts: its processes inherit the priority.
   if (nice > 0) os.setPriority(Math.max(os.getPriority(), nice));
   // We order the shutdown ourselves (dispatcher first), so the SDK must not react to signals on its own.
-  // SDK warnings say why an attempt failed (useful); the core's own warn on every retried poll during a
-  // Temporal outage (noise: the dispatcher and supervisor already report an outage once).
-  const debug = config.logLevel === 'debug' || config.logLevel === 'trace';
+  // The SDK's own lines follow TEMPORAL_LOG_LEVEL, not LOG_LEVEL (src/temporal/runtime-logging.ts).
+  const { logger, coreFilter } = temporalRuntimeLogging(config.temporalLogLevel);
   Runtime.install({
-    logger: new DefaultLogger(debug ? 'DEBUG' : 'WARN'),
+    logger,
     telemetryOptions: {
-      logging: { filter: { core: debug ? 'DEBUG' : 'ERROR', other: 'ERROR' }, forward: {} },
+      logging: { filter: { core: coreFilter, other: 'ERROR' }, forward: {} },
       ...temporalMetrics(config.metricsHost, config.temporalMetricsPort),
     },
     shutdownSignals: [],
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
     connectTemporalClient,
   );
   await ensureMonthlyStatementsSchedule(config, log);
-  const db = await openDatabase(config, (line) => log.info(`postgres: ${line}`));
+  const db = await openOrJoinDatabase(config, (line) => log.info(`postgres: ${line}`));
   let worker: Awaited<ReturnType<typeof startReceiptWorker>>;
   try {
     worker = await startReceiptWorker({
@@ -67,13 +69,13 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  let signalled = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (signalled) {
+  // A copy of the same signal (npm relays what a terminal or systemd also sent us) changes nothing; a later
+  // one exits at once (`npm run dev`'s second Ctrl-C sends it), leaving running receipts to their retries.
+  onStopSignals((kind, signal) => {
+    if (kind === 'now') {
       log.warn(`${signal} again: exiting without waiting`);
       process.exit(1);
     }
-    signalled = true;
     log.info(`${signal}: shutting down (running receipts finish first)`);
     worker
       .stop()
@@ -87,9 +89,7 @@ async function main(): Promise<void> {
           process.exit(1);
         },
       );
-  };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  });
 }
 
 /** The SDK's own Prometheus exporter (task slots, polls, schedule-to-start latencies), in seconds and with
@@ -106,7 +106,8 @@ function temporalMetrics(host: string, port: number) {
 
 main().catch((error) => {
   if (error instanceof ConfigError) console.error(`configuration error: ${error.message}`);
-  else if (error instanceof SearchAttributeSetupError) console.error(`worker cannot start: ${error.message}`);
+  else if (error instanceof SearchAttributeSetupError || error instanceof DatabaseStartError)
+    console.error(`worker cannot start: ${error.message}`);
   else console.error(error);
   process.exit(1);
 });

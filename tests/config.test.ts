@@ -1,6 +1,7 @@
 // One validated configuration for every process: what each variable becomes, and a clear error for a bad one.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { temporalRuntimeLogging } from '../src/temporal/runtime-logging.js';
 
 describe('loadConfig', () => {
   it('gives the API and the worker their own role and pool size by default', () => {
@@ -64,6 +65,26 @@ describe('loadConfig', () => {
     });
   });
 
+  it('keeps the Temporal SDK at its own level: LOG_LEVEL=debug does not turn on its debug output', () => {
+    expect(loadConfig({}, 'worker').temporalLogLevel).toBe('warn');
+    expect(loadConfig({ LOG_LEVEL: 'debug' }, 'worker')).toMatchObject({
+      logLevel: 'debug',
+      temporalLogLevel: 'warn',
+    });
+    expect(loadConfig({ TEMPORAL_LOG_LEVEL: 'debug' }, 'worker').temporalLogLevel).toBe('debug');
+  });
+
+  it('maps TEMPORAL_LOG_LEVEL to the SDK logger and the core filter (the core stays quiet at warn)', () => {
+    const at = (level: Parameters<typeof temporalRuntimeLogging>[0]) => {
+      const { logger, coreFilter } = temporalRuntimeLogging(level);
+      return { sdk: (logger as unknown as { level: string }).level, coreFilter };
+    };
+    expect(at('warn')).toEqual({ sdk: 'WARN', coreFilter: 'ERROR' });
+    expect(at('info')).toEqual({ sdk: 'INFO', coreFilter: 'INFO' });
+    expect(at('debug')).toEqual({ sdk: 'DEBUG', coreFilter: 'DEBUG' });
+    expect(at('error')).toEqual({ sdk: 'ERROR', coreFilter: 'ERROR' });
+  });
+
   it.each([
     ['METRICS_PORT', '94x4', 'METRICS_PORT must be a whole number from 0 to 65535, got "94x4"'],
     [
@@ -72,6 +93,11 @@ describe('loadConfig', () => {
       'WORKER_METRICS_PORT must be a whole number from 0 to 65535, got "70000"',
     ],
     ['TEMPORAL_METRICS_PORT', '-1', 'TEMPORAL_METRICS_PORT must be a whole number from 0 to 65535, got "-1"'],
+    [
+      'TEMPORAL_LOG_LEVEL',
+      'verbose',
+      'TEMPORAL_LOG_LEVEL must be one of trace, debug, info, warn, error, got "verbose"',
+    ],
     ['TEMPORAL_PORT', '72x3', 'TEMPORAL_PORT must be a whole number from 1 to 65535, got "72x3"'],
     ['TEMPORAL_UI_PORT', '99999', 'TEMPORAL_UI_PORT must be a whole number from 1 to 65535, got "99999"'],
     ['EMBEDDED_PG_PORT', '5432 ', 'EMBEDDED_PG_PORT must be a whole number from 1 to 65535, got "5432 "'],

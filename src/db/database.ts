@@ -8,6 +8,8 @@ export const EMBEDDED_DATABASE = 'wallet';
 export interface Database {
   url: string;
   embedded: boolean;
+  /** An embedded server another process started (`npm run dev`): used, never stopped by us. */
+  joined?: boolean;
   stop(): Promise<void>;
 }
 
@@ -24,6 +26,31 @@ export async function openDatabase(config: Config, log?: (line: string) => void)
     embedded: true,
     stop: server.stop,
   };
+}
+
+/**
+ * openDatabase for a process that may run beside `npm run dev` (`npm start`, `npm run worker`, the CLI,
+ * `npm run migrate`): without DATABASE_URL, an embedded server already answering on EMBEDDED_PG_PORT is
+ * used as it is, rather than a second one failing to start on the same port.
+ */
+export async function openOrJoinDatabase(config: Config, log?: (line: string) => void): Promise<Database> {
+  if (!config.databaseUrl) {
+    const url = embeddedServerUrl(config.embeddedPgPort, EMBEDDED_DATABASE);
+    if (await answers(url)) return { url, embedded: true, joined: true, stop: async () => undefined };
+  }
+  return openDatabase(config, log);
+}
+
+async function answers(url: string): Promise<boolean> {
+  const { default: pg } = await import('pg');
+  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  probe.on('error', () => undefined);
+  const up = await probe.connect().then(
+    () => true,
+    () => false,
+  );
+  await probe.end().catch(() => undefined);
+  return up;
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {

@@ -13,6 +13,9 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
+/** The embedded server could not start: its message is one line that says what to set. */
+export class DatabaseStartError extends Error {}
+
 const SUPERUSER = 'postgres';
 const PASSWORD = 'postgres'; // local-only: the server listens on 127.0.0.1 and its folder is the project's
 
@@ -87,7 +90,7 @@ export async function startEmbeddedPostgres(opts: {
   try {
     await pg.start();
   } catch {
-    throw new Error(
+    throw new DatabaseStartError(
       `the embedded PostgreSQL did not start on 127.0.0.1:${opts.port} (port in use? set EMBEDDED_PG_PORT, ` +
         `or point DATABASE_URL at a server)`,
     );

@@ -23,8 +23,9 @@ export function banner(opts: {
     'Send 25.00 from alice to bob:',
     `  curl -s -u ${auth} -H 'Content-Type: application/json' -H 'Idempotency-Key: try-1' \\`,
     `    -d '{"receiver_id": ${opts.bobId}, "amount": "25.00"}' ${opts.apiUrl}/api/wallet/transfer/`,
-    'Download its receipt (use the transaction_id printed by the transfer):',
-    `  curl -s -u ${auth} -o /tmp/receipt.pdf -w '%{http_code}\\n' ${opts.apiUrl}/api/wallet/transactions/<transaction_id>/receipt`,
+    // 202 while rendering, with a JSON body: repeat until 200, so the file ends up holding the PDF.
+    'Save its receipt as a PDF (use the transaction_id printed by the transfer):',
+    `  while [ "$(curl -s -u ${auth} -o /tmp/receipt.pdf -w '%{http_code}' ${opts.apiUrl}/api/wallet/transactions/<transaction_id>/receipt)" = 202 ]; do sleep 1; done`,
     '',
     'Ctrl-C stops everything started here.',
     '',

@@ -2,6 +2,7 @@
 // graceful shutdown exactly as in production; their output is prefixed with their name.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { REPEAT_WINDOW_MS } from '../process/stop-signals.js';
 
 export interface Child {
   name: string;
@@ -9,7 +10,8 @@ export interface Child {
   exited: Promise<number | null>;
   /** SIGTERM, then SIGKILL if it has not exited within its grace time. */
   stop(): Promise<void>;
-  /** A second SIGTERM: our processes take it as "exit now, without draining" (they free their Chromium). */
+  /** A second SIGTERM, a second after the first: our processes take it as "exit now, without draining"
+   *  (they free their Chromium). */
   hurry(): void;
 }
 
@@ -44,9 +46,10 @@ export function startChild(
   );
   const running = () => child.exitCode === null && child.signalCode === null;
   let terms = 0;
+  let firstTermAt = 0;
   const term = () => {
     if (!running()) return;
-    terms++;
+    if (terms++ === 0) firstTermAt = Date.now();
     child.kill('SIGTERM');
   };
   return {
@@ -61,11 +64,11 @@ export function startChild(
       clearTimeout(timer);
     },
     hurry() {
-      // Not asked to stop yet: ask, then ask again once its handler is in place (signals do not queue).
-      if (terms === 0) {
-        term();
-        setTimeout(term, 300).unref();
-      } else term();
+      // Our processes take a SIGTERM within REPEAT_WINDOW_MS of the first as a copy of it (a relay), so the
+      // "now" one goes after that window; when not asked yet, ask first (signals do not queue).
+      if (terms === 0) term();
+      const wait = Math.max(0, firstTermAt + REPEAT_WINDOW_MS + 100 - Date.now());
+      setTimeout(term, wait).unref();
     },
   };
 }

@@ -50,21 +50,28 @@ function extras(entry: PinoLine): string {
 /** For the API's pino output: returns the line to print, or undefined to print nothing. */
 export function apiLines(level: string): LineFormatter {
   if (passThrough(level)) return (line) => line;
-  const open = new Map<string, string>(); // reqId -> "METHOD /url", until the request completes
+  // reqId -> "METHOD /url" and the error code the request ended with, until the request completes
+  const open = new Map<string, { request: string; code?: string }>();
   return (line) => {
     const entry = parse(line);
     if (!entry) return line;
     const req = entry.req as { method?: string; url?: string } | undefined;
     if (entry.msg === 'incoming request' && entry.reqId && req) {
       if (open.size >= MAX_OPEN_REQUESTS) open.delete(open.keys().next().value as string);
-      open.set(entry.reqId, `${req.method} ${req.url}`);
+      open.set(entry.reqId, { request: `${req.method} ${req.url}` });
+      return undefined;
+    }
+    // A client error (logged at info with its code) joins its request's line: one line per request.
+    const pending = entry.reqId ? open.get(entry.reqId) : undefined;
+    if (pending && entry.level === 30 && typeof entry.code === 'string') {
+      pending.code = entry.code;
       return undefined;
     }
     if (entry.msg === 'request completed' && entry.reqId) {
-      const request = open.get(entry.reqId) ?? 'request';
+      const { request, code } = open.get(entry.reqId) ?? { request: 'request' };
       open.delete(entry.reqId);
       const status = (entry.res as { statusCode?: number } | undefined)?.statusCode ?? '?';
-      return `${status} ${request} ${Math.round(Number(entry.responseTime ?? 0))} ms`;
+      return `${status} ${request} ${Math.round(Number(entry.responseTime ?? 0))} ms${code ? ` ${code}` : ''}`;
     }
     const name = LEVEL_NAMES[entry.level ?? 30] ?? 'INFO';
     return `${name} ${entry.msg ?? ''}${extras(entry)}`;

@@ -25,3 +25,8 @@ export function describeError(error: unknown): string {
   const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
   return `${error.name}: ${error.message}${cause}`;
 }
+
+/** "1 receipt", "2 receipts": a count with its noun in the right number (nouns that take an s). */
+export function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

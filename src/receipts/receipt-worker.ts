@@ -14,7 +14,7 @@ import { createStatementActivities } from '../statements/activities.js';
 import { clientInterceptors } from '../telemetry/temporal.js';
 import { connectTemporalClient } from '../temporal/client.js';
 import { ReceiptDispatcher } from './dispatcher.js';
-import { consoleLogger, describeError, type Logger } from './log.js';
+import { consoleLogger, counted, describeError, type Logger } from './log.js';
 import { superviseWorker, workflowBundle } from './temporal-worker.js';
 
 export { WORKFLOWS_PATH, workflowBundle } from './temporal-worker.js';
@@ -143,7 +143,9 @@ export async function startReceiptWorker(opts: ReceiptWorkerOptions): Promise<Re
       await temporal.close();
       await pool.end();
       const { prints, receipts } = renderer.counts;
-      log.info(`receipt worker stopped (it printed ${receipts} receipts in ${prints} prints)`);
+      log.info(
+        `receipt worker stopped (it printed ${counted(receipts, 'receipt')} in ${counted(prints, 'print')})`,
+      );
     })();
     return stopping;
   };

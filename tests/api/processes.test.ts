@@ -1,11 +1,15 @@
 // The real entry points as processes: `npm run cli -- user ...` and `npm start`, with DATABASE_URL and with
 // the embedded PostgreSQL, including shutdown on SIGTERM.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db/database.js';
+import { embeddedServerUrl } from '../../src/db/embedded.js';
 import { findFreePort } from '../../src/net/free-port.js';
 import { type ApiContext, basic, createApiContext } from '../helpers/api.js';
 
@@ -117,6 +121,62 @@ describe('with the embedded PostgreSQL', () => {
       server.child.kill('SIGTERM');
       expect(await exited(server.child), server.output()).toBe(0);
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
+describe('npm start beside npm run dev (no DATABASE_URL)', () => {
+  it('uses the embedded PostgreSQL that is already running, and leaves it running when it stops', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'wallet-api-join-'));
+    const pgPort = await findFreePort();
+    const env = baseEnv({
+      WALLET_DATA_DIR: path.join(dir, 'data'),
+      EMBEDDED_PG_PORT: String(pgPort),
+      TEMPORAL_ADDRESS: `127.0.0.1:${await findFreePort()}`,
+    });
+    // What `npm run dev` opens: the embedded server on EMBEDDED_PG_PORT with its wallet database, from the
+    // same data folder (a second server there could not start).
+    const running = await openDatabase(loadConfig(env));
+    try {
+      expect((await cli(['user', 'create', 'erin'], 'erin pass 1\n', env)).code).toBe(0);
+      const port = await findFreePort();
+      const server = await startServer({ ...env, PORT: String(port) }, port);
+      expect(await balanceStatus(server.url, 'erin', 'erin pass 1')).toBe(200);
+      server.child.kill('SIGTERM');
+      expect(await exited(server.child), server.output()).toBe(0);
+      const psql = spawnSync('psql', ['-XAtc', 'SELECT 1', embeddedServerUrl(pgPort, 'wallet')], {
+        encoding: 'utf8',
+      });
+      expect(psql.stdout.trim(), psql.stderr).toBe('1');
+    } finally {
+      await running.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('prints one line saying what to set when the port holds something else', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'wallet-api-taken-'));
+    const squatter = createServer(() => undefined); // accepts and never answers: not PostgreSQL
+    const pgPort = await findFreePort();
+    await new Promise<void>((resolve) => squatter.listen(pgPort, '127.0.0.1', resolve));
+    try {
+      const env = baseEnv({
+        WALLET_DATA_DIR: path.join(dir, 'data'),
+        EMBEDDED_PG_PORT: String(pgPort),
+        TEMPORAL_ADDRESS: `127.0.0.1:${await findFreePort()}`,
+      });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.stdout.resume();
+      expect(await exited(child)).toBe(1);
+      expect(stderr.trim().split('\n')).toEqual([
+        `cannot start: the embedded PostgreSQL did not start on 127.0.0.1:${pgPort} (port in use? ` +
+          'set EMBEDDED_PG_PORT, or point DATABASE_URL at a server)',
+      ]);
+    } finally {
+      squatter.close();
       await rm(dir, { recursive: true, force: true });
     }
   }, 180_000);

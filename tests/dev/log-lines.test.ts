@@ -23,6 +23,18 @@ describe('apiLines', () => {
     expect(format(completed)).toBe('201 POST /api/wallet/transfer/ 14 ms');
   });
 
+  it('folds a client error into its request line: one line per request', () => {
+    const format = apiLines('info');
+    const refused =
+      '{"level":30,"time":1795797967400,"pid":1,"hostname":"vm","reqId":"r1","code":"insufficient_funds",' +
+      '"msg":"Insufficient funds"}';
+    expect(format(incoming)).toBeUndefined();
+    expect(format(refused)).toBeUndefined();
+    expect(format(completed.replace('201', '422'))).toBe(
+      '422 POST /api/wallet/transfer/ 14 ms insufficient_funds',
+    );
+  });
+
   it('prints other events as level, message and their own fields, without a stack', () => {
     const format = apiLines('info');
     expect(format(warning)).toBe(

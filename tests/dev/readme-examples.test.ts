@@ -1,5 +1,6 @@
-// The README's examples, run as pasted, in document order, against a fresh `npm run dev`; what they print is
-// compared with what the README says they print.
+// The examples of README.md and of the docs/ pages, run as pasted, in reading order (README.md, then
+// DOCUMENTS below), against one fresh `npm run dev`; what they print is compared with what the page says.
+// So the ids and balances a page shows are the ones a newcomer gets who runs the pages in that order.
 //
 // Which blocks run: a fenced block tagged `sh` or `sql` on the line right after an HTML comment that starts
 // with `<!-- readme-example` (the rest of the comment is free text):
@@ -7,15 +8,15 @@
 //   <!-- readme-example -->
 //   ```sh
 //   curl -s -u $U $API/api/wallet/balance/
-//   # 200 {"user_id":1,"username":"alice","balance":"950.00"}
+//   # {"user_id":1,"username":"alice","balance":"950.00"}
 //   ```
 //
 // - sh: each command (with its `\` continuations) runs in bash from the project folder. Lines that only set
 //   variables (`U=...; API=...`) run before every later command. `http://127.0.0.1:3000` becomes the test's
-//   API. The `#` lines right after a command are what it prints: for curl, `# <status>[ or <status>] <body>`,
-//   where a body starting with `{` or `[` (continued on further `#` lines) must match, `...` standing for
-//   anything, and any other text is prose; for other commands each such line must match a line of output.
-//   A command without them must exit 0 (curl: answer 2xx). A `#` line after a blank line is a comment.
+//   API, `-p 54329` its PostgreSQL port. The `#` lines right after a command are what it prints: for curl, a JSON body (continued on
+//   further `#` lines) that must match, `...` standing for anything; for curl's other output and for any
+//   other command, each such line must match a line of output. A curl command without them must answer 2xx,
+//   any command must exit 0. A `#` line after a blank line is a comment.
 // - sql: each statement (up to its `;`) runs through `psql -c` on the dev database; the `--` lines right
 //   after it are psql's output (ERROR/DETAIL included), compared cell by cell, spacing, separator lines and
 //   the "(n rows)" footer ignored; a timestamp matches any timestamp and `...` any cell.
@@ -23,11 +24,14 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DevStack } from './dev-stack.js';
-import { curlExpectation, type Example, pattern, psqlDifferences, readmeExamples } from './readme-blocks.js';
+import { curlBody, type Example, pattern, psqlDifferences, readmeExamples } from './readme-blocks.js';
 
 vi.setConfig({ testTimeout: 120_000 });
 
-const readme = readmeExamples(readFileSync('README.md', 'utf8'));
+/** The pages after README.md, in the order their examples run (each page says what ran before it). */
+const DOCUMENTS = ['README.md', 'docs/api.md', 'docs/dba.md', 'docs/operators.md'];
+const pages = DOCUMENTS.map((file) => ({ file, ...readmeExamples(readFileSync(file, 'utf8')) }));
+const setup = pages.flatMap((page) => page.setup);
 const README_API = 'http://127.0.0.1:3000';
 let dev: DevStack;
 
@@ -44,35 +48,32 @@ afterAll(async () => {
   await dev?.remove();
 });
 
-function sh(example: Example): { status: number | null; output: string } {
+function sh(example: Example): { status: number | null; stdout: string; stderr: string } {
   const script = [
-    ...readme.setup,
-    // The status comes last on its own line; a command's own -w (given later) wins, as curl takes the last.
-    `curl() { command curl -w '\\n%{http_code}\\n' "$@"; }`,
+    ...setup,
+    // The status goes to stderr, apart from the body; a command's own -w (given later) wins, as curl takes
+    // the last, and then no status is known.
+    `curl() { command curl -w '%{stderr}HTTP_STATUS %{http_code}\\n' "$@"; }`,
     example.command,
   ]
     .join('\n')
-    .replaceAll(README_API, dev.apiUrl);
+    .replaceAll(README_API, dev.apiUrl)
+    .replaceAll('-p 54329', `-p ${dev.ports.pg}`);
   const run = spawnSync('bash', ['-c', script], {
     encoding: 'utf8',
     timeout: 60_000,
     env: { ...process.env, TEMPORAL_ADDRESS: '', TEMPORAL_PORT: String(dev.ports.temporal) },
   });
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-function checkCurl(example: Example, output: string) {
-  const lines = output.trimEnd().split('\n');
-  const status = Number(lines.pop());
-  const body = lines.join('\n').trim();
-  const want = curlExpectation(example.expected);
-  if (!want) {
-    expect(status, body).toBeGreaterThanOrEqual(200);
-    expect(status, body).toBeLessThan(300);
-    return;
-  }
-  expect(want.statuses, body).toContain(status);
-  if (want.body) expect(body).toMatch(want.body);
+function checkCurl(example: Example, stdout: string, stderr: string) {
+  const status = Number(/^HTTP_STATUS (\d+)$/m.exec(stderr)?.[1] ?? Number.NaN);
+  const body = stdout.trim();
+  const want = curlBody(example.expected);
+  if (want) expect(body).toMatch(want);
+  else if (example.expected.some((l) => l.trim() !== '')) checkCommand(example, stdout);
+  else if (!Number.isNaN(status)) expect(status, body).toBeLessThan(300);
 }
 
 function checkCommand(example: Example, output: string) {
@@ -95,25 +96,28 @@ function psql(sql: string): string[] {
   return `${run.stdout}${run.stderr}`.split('\n');
 }
 
-describe('README examples, as pasted, in order', () => {
+describe('README and docs examples, as pasted, in order', () => {
   it('finds the marked blocks: curl and psql examples with their output', () => {
-    const kinds = readme.examples.map((e) => e.kind);
-    expect(kinds.filter((k) => k === 'sh').length).toBeGreaterThanOrEqual(10);
-    expect(kinds.filter((k) => k === 'sql').length).toBeGreaterThanOrEqual(6);
-    expect(readme.setup.join('\n')).toContain(README_API);
+    const kinds = pages.flatMap((page) => page.examples.map((e) => e.kind));
+    expect(kinds.filter((k) => k === 'sh').length).toBeGreaterThanOrEqual(20);
+    expect(kinds.filter((k) => k === 'sql').length).toBeGreaterThanOrEqual(10);
+    for (const page of pages) expect(page.examples.length, page.file).toBeGreaterThan(0);
+    expect(setup.join('\n')).toContain(README_API);
   });
 
-  for (const example of readme.examples) {
-    const title = example.command.split('\n')[0]?.slice(0, 90);
-    it(`README.md:${example.line} ${title}`, () => {
-      if (example.kind === 'sql') {
-        expect(psqlDifferences(psql(example.command), example.expected)).toEqual([]);
-        return;
-      }
-      const { status, output } = sh(example);
-      expect(status, output).toBe(0);
-      if (/^curl\b/.test(example.command)) checkCurl(example, output);
-      else checkCommand(example, output);
-    });
+  for (const page of pages) {
+    for (const example of page.examples) {
+      const title = example.command.split('\n')[0]?.slice(0, 90);
+      it(`${page.file}:${example.line} ${title}`, () => {
+        if (example.kind === 'sql') {
+          expect(psqlDifferences(psql(example.command), example.expected)).toEqual([]);
+          return;
+        }
+        const { status, stdout, stderr } = sh(example);
+        expect(status, `${stdout}${stderr}`).toBe(0);
+        if (/^curl\b/.test(example.command)) checkCurl(example, stdout, stderr);
+        else checkCommand(example, `${stdout}${stderr}`);
+      });
+    }
   }
 });
