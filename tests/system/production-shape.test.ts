@@ -115,6 +115,18 @@ describe.skipIf(!buildable && process.env.CI !== 'true')(
       expect(await find(`SenderId = ${tx.sender_id} AND ReceiverId = ${tx.receiver_id}`)).toContain(
         receiptWorkflowId(tx.id),
       );
+      expect(await find(`TransactionIds = '${tx.id}'`)).toEqual([receiptWorkflowId(tx.id)]);
+      // A batch transfer from psql: its receipts share one workflow, found by any item's id.
+      const [sender, a, b] = run.users;
+      if (!sender || !a || !b) throw new Error('too few users');
+      const batch = await run.system
+        .db()
+        .query<{ transaction_id: number }>(
+          'SELECT transaction_id::int FROM wallet.transfer_batch($1, $2, $3)',
+          [sender.id, [a.id, b.id, a.id], ['0.01', '0.02', '0.03']],
+        );
+      const items = batch.rows.map((r) => r.transaction_id);
+      expect(await find(`TransactionIds = '${items[2]}'`)).toEqual([`receipt-batch-${items[0]}`]);
     });
   },
 );

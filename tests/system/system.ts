@@ -243,11 +243,14 @@ export interface SystemRun {
 export function useSystem(userCount: number, funding: string, temporal?: TemporalBackend): SystemRun {
   const state = { funding, earlier: [] } as unknown as SystemRun;
   vi.setConfig({ testTimeout: 600_000 });
-  beforeAll(async () => {
-    state.system = await System.start(temporal);
-    state.users = await state.system.createUsers(userCount, funding);
-    // The production shape may first build the Temporal server (minutes on a cold machine).
-  }, temporal === 'postgres' ? 1_200_000 : 180_000);
+  beforeAll(
+    async () => {
+      state.system = await System.start(temporal);
+      state.users = await state.system.createUsers(userCount, funding);
+      // The production shape may first build the Temporal server (minutes on a cold machine).
+    },
+    temporal === 'postgres' ? 1_200_000 : 180_000,
+  );
   afterAll(async () => {
     await state.system?.stop();
   });
