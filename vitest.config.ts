@@ -7,6 +7,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     globalSetup: ['tests/global-setup.ts'],
+    // Cleanups registered by helpers (tests/helpers/file-cleanup.ts) run at the end of each file.
+    setupFiles: ['tests/setup-file-cleanup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', './tests/summary-reporter.ts'],

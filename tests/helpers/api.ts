@@ -3,7 +3,6 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type pg from 'pg';
-import { afterAll } from 'vitest';
 import { type AppDeps, buildApp } from '../../src/api/app.js';
 import type { ReceiptOutcome, ReceiptStarter, StartState } from '../../src/api/receipts.js';
 import type { StatementStarter } from '../../src/api/statements.js';
@@ -12,6 +11,7 @@ import { createPool } from '../../src/db/pool.js';
 import type { ReceiptStart } from '../../src/temporal/start-receipt.js';
 import type { StatementWorkflowInput } from '../../src/workflows/statement-types.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { onFileEnd } from './file-cleanup.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -83,9 +83,9 @@ export async function createApiContext(): Promise<ApiContext> {
   // The same stored hash for every test user: hashing once per file, verifying once per user and app.
   const hash = await hashPassword(PASSWORD, 10);
   const apps: FastifyInstance[] = [];
-  afterAll(async () => {
+  onFileEnd(async () => {
     await Promise.all(apps.map((app) => app.close()));
-    await pool.end();
+    if (!pool.ended) await pool.end();
   });
   return {
     db,

@@ -1,8 +1,9 @@
 // A fresh database per test file, cloned from the migrated template (fast: no migrations per file).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, inject } from 'vitest';
+import { inject } from 'vitest';
 import { createPool } from '../../src/db/pool.js';
+import { onFileEnd } from './file-cleanup.js';
 
 const TEMPLATE_DB = 'wallet_test_template';
 
@@ -36,9 +37,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const app = createPool({ url, max: 10, role: 'wallet_app' });
   const worker = createPool({ url, max: 10, role: 'wallet_worker' });
   const clients: pg.Client[] = [];
-  afterAll(async () => {
+  onFileEnd(async () => {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
-    await Promise.all([admin.end(), app.end(), worker.end()]);
+    // A test may have ended a pool itself (to see what a lost connection does): end only those still open.
+    await Promise.all([admin, app, worker].filter((p) => !p.ended).map((p) => p.end()));
     const drop = new pg.Client(inject('pgAdminUrl'));
     await drop.connect();
     await drop.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
