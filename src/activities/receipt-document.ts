@@ -1,6 +1,8 @@
 // What a receipt shows: the row of wallet.receipt_document, made JSON-safe because it travels through
 // Temporal history (as the load activity's result and the render activity's argument).
 
+import type { ReceiptDocumentRow } from '../db/rows.js';
+
 export interface ReceiptParty {
   id: number;
   username: string;
@@ -22,20 +24,6 @@ export interface ReceiptDocument {
   amount: string;
   /** SHA-256 (hex) of the transaction record, computed by the database. */
   recordSha256: string;
-}
-
-export interface ReceiptDocumentRow {
-  transaction_id: number;
-  kind: string;
-  created_at: Date;
-  sender_id: number | null;
-  sender_username: string | null;
-  receiver_id: number;
-  receiver_username: string;
-  amount: string;
-  record_sha256: string;
-  hold_id: number | null;
-  refund_of?: number | null;
 }
 
 export function toReceiptDocument(row: ReceiptDocumentRow): ReceiptDocument {

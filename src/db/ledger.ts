@@ -1,8 +1,7 @@
 // Typed calls to the SQL functions of db/procedures. Money is the exact string PostgreSQL returns.
 import type pg from 'pg';
-import type { ReceiptDocumentRow } from '../activities/receipt-document.js';
 import { countDatabaseError } from '../metrics/pool.js';
-import type { StatementSummary } from '../statements/statement-document.js';
+import type { ReceiptDocumentRow, StatementSummary } from './rows.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 

@@ -1,16 +1,9 @@
 // What a statement shows: the rows of wallet.statement_summary and wallet.statement (the SQL's own names, as
 // the JSON API returns them). Money is the exact two-decimal string PostgreSQL returned, never a number.
 
-export interface StatementSummary {
-  opening_balance: string;
-  closing_balance: string;
-  total_in: string;
-  total_out: string;
-  entries: number;
-  /** The wallet's last entry at the end of the period (0 before its first), and that entry's hash (hex). */
-  closing_entry: number;
-  closing_hash: string | null;
-}
+import type { StatementSummary } from '../db/rows.js';
+
+export type { StatementSummary };
 
 export interface StatementEntry {
   entry: number;
