@@ -136,6 +136,8 @@ it('drains a render in flight on SIGTERM before it exits', async () => {
   const id: number = rows[0].transaction_id;
   await waitFor('the print in flight', () => (printing(worker, [id]).length ? true : undefined));
   const chromium = descendants(worker.pid).filter(isChromium);
+  // Still pending when the signal goes out (the print is held 2 s): what is stored next is the drain's work.
+  expect((await receiptRows(db.admin, [id])).map((r) => r.status)).toEqual(['pending']);
 
   worker.child.kill('SIGTERM');
   expect(await worker.exited).toEqual({ code: 0, signal: null });
