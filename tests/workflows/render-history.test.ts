@@ -64,6 +64,17 @@ describe('render attempts in a receipt history', () => {
     expect([renderShape(fallback), renderAttempts(fallback)]).toEqual(['local', 2]);
   });
 
+  it('a local render whose workflow task was lost (timed out or failed) counts each lost task as a render', () => {
+    // The worker died or starved while printing in the task: no marker for that try, the next task prints.
+    const timedOut = { workflowTaskTimedOutEventAttributes: {} };
+    const failed = { workflowTaskFailedEventAttributes: {} };
+    const lost = fake([marker('loadReceiptDocument', 1), timedOut, failed, marker('printReceipt', 1)]);
+    expect([renderShape(lost), renderAttempts(lost)]).toEqual(['local', 3]);
+    // In the ordinary-activity shape a lost workflow task renders nothing: only the activity's attempts count.
+    const activity = fake([timedOut, scheduled(5, 'renderAndStoreReceipt'), started(5, 1)]);
+    expect([renderShape(activity), renderAttempts(activity)]).toEqual(['activity', 1]);
+  });
+
   it('no render yet', () => {
     const history = fake([marker('loadReceiptDocument', 1)]);
     expect([renderShape(history), renderAttempts(history)]).toEqual([undefined, 0]);
