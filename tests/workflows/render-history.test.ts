@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
-import { renderAttempts, renderShape } from '../helpers/render-history.js';
+import { renderAttempts, renderFailures, renderShape } from '../helpers/render-history.js';
 import { historyFromJson } from './history-json.js';
 
 // Built events carry plain numbers where the protobuf types say Long; the helper compares them as strings.
@@ -73,6 +73,41 @@ describe('render attempts in a receipt history', () => {
     // In the ordinary-activity shape a lost workflow task renders nothing: only the activity's attempts count.
     const activity = fake([timedOut, scheduled(5, 'renderAndStoreReceipt'), started(5, 1)]);
     expect([renderShape(activity), renderAttempts(activity)]).toEqual(['activity', 1]);
+  });
+
+  it('why render attempts failed: a local marker with a failure, an ordinary activity failed or timed out', () => {
+    const gone = {
+      message: 'Chromium disconnected',
+      applicationFailureInfo: { type: 'RendererUnavailableError' },
+    };
+    const localFailed = { ...marker('printReceipt', 1) };
+    localFailed.markerRecordedEventAttributes = {
+      ...localFailed.markerRecordedEventAttributes,
+      failure: gone,
+    } as never;
+    const history = fake([
+      marker('loadReceiptDocument', 1),
+      localFailed,
+      scheduled(7, 'printReceiptAlone'),
+      {
+        activityTaskFailedEventAttributes: {
+          scheduledEventId: 7,
+          failure: { message: 'wrapped', cause: gone },
+        },
+      },
+      {
+        activityTaskTimedOutEventAttributes: {
+          scheduledEventId: 7,
+          failure: { timeoutFailureInfo: { timeoutType: 1 } },
+        },
+      },
+    ]);
+    expect(renderFailures(history)).toEqual([
+      { type: 'RendererUnavailableError', message: 'Chromium disconnected' },
+      { type: 'RendererUnavailableError', message: 'wrapped: Chromium disconnected' },
+      { type: 'timeout 1', message: '' },
+    ]);
+    expect(renderFailures(fake([marker('printReceipt', 1)]))).toEqual([]);
   });
 
   it('no render yet', () => {
