@@ -33,7 +33,11 @@ async function shutdown(code: number): Promise<void> {
   );
   // Reverse start order is dependency order: nothing stops while something still running needs it.
   for (const { name, stop } of parts.reverse()) {
-    await stop().catch((e) => log(`${name} did not stop cleanly: ${e}`));
+    // One line per part once it is down: the order of the stop is visible (and tested).
+    await stop().then(
+      () => log(`${name} stopped`),
+      (e) => log(`${name} did not stop cleanly: ${e}`),
+    );
   }
   log('stopped');
   process.exit(code);

@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { createActivities, type StoredReceipt } from '../../src/activities/index.js';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { createActivities, HEARTBEAT_EVERY_MS, type StoredReceipt } from '../../src/activities/index.js';
 import type { ReceiptDocument } from '../../src/activities/receipt-document.js';
 import { type ReceiptRenderer, RendererUnavailableError } from '../../src/activities/renderer.js';
 import { sleep } from '../../src/activities/slots.js';
@@ -224,31 +224,51 @@ describe('renderAndStoreReceipt (the first workflow version, for receipts in fli
     return run(loadReceiptDocument, id);
   }
 
-  it('stores the PDF with its size and SHA-256, heartbeating while it renders', async () => {
-    const { renderer } = fakeRenderer({ pauseMs: 2_500 });
-    const { renderAndStoreReceipt } = createActivities({ pool: db.worker, renderer });
-    const env = mockEnv();
-    const beats: unknown[] = [];
-    env.on('heartbeat', (details: unknown) => beats.push(details));
+  it('stores the PDF with its size and SHA-256, one heartbeat per second of rendering, none once stored', async () => {
+    // Counted per step of a render driven by the test's clock, not in wall time: each step moves the
+    // activity's interval by one period and must bring exactly one heartbeat.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const fake = fakeRenderer();
+      const env = mockEnv();
+      const beats: unknown[] = [];
+      env.on('heartbeat', (details: unknown) => beats.push(details));
+      const perStep: number[] = [];
+      const renderer: ReceiptRenderer = {
+        ...fake.renderer,
+        async render(doc, options) {
+          for (let step = 0; step < 3; step++) {
+            vi.advanceTimersByTime(HEARTBEAT_EVERY_MS);
+            perStep.push(beats.length);
+          }
+          return fake.renderer.render(doc, options);
+        },
+      };
+      const { renderAndStoreReceipt } = createActivities({ pool: db.worker, renderer });
 
-    const result = await env.run(renderAndStoreReceipt, await documentFor(transferId));
+      const result = await env.run(renderAndStoreReceipt, await documentFor(transferId));
 
-    const { rows } = await db.admin.query('SELECT * FROM wallet.receipts WHERE transaction_id = $1', [
-      transferId,
-    ]);
-    const row = rows[0];
-    expect(row.status).toBe('rendered');
-    expect(row.pdf.toString()).toBe(`%PDF-1.7 receipt ${transferId} call 1`);
-    expect(result).toEqual({
-      transactionId: transferId,
-      pdfSize: row.pdf.length,
-      pdfSha256: createHash('sha256').update(row.pdf).digest('hex'),
-      storedNow: true,
-    });
-    expect(result).not.toHaveProperty('pdf'); // the bytes stay out of workflow history
-    // One a second while the render runs (2.5 s here); none before the first second.
-    expect(beats.length).toBeGreaterThanOrEqual(2);
-    for (const beat of beats) expect(beat).toEqual({ stage: 'rendering', transactionId: transferId });
+      const { rows } = await db.admin.query('SELECT * FROM wallet.receipts WHERE transaction_id = $1', [
+        transferId,
+      ]);
+      const row = rows[0];
+      expect(row.status).toBe('rendered');
+      expect(row.pdf.toString()).toBe(`%PDF-1.7 receipt ${transferId} call 1`);
+      expect(result).toEqual({
+        transactionId: transferId,
+        pdfSize: row.pdf.length,
+        pdfSha256: createHash('sha256').update(row.pdf).digest('hex'),
+        storedNow: true,
+      });
+      expect(result).not.toHaveProperty('pdf'); // the bytes stay out of workflow history
+      expect(perStep).toEqual([1, 2, 3]);
+      for (const beat of beats) expect(beat).toEqual({ stage: 'rendering', transactionId: transferId });
+      // Stored: the interval is gone, however much time passes.
+      vi.advanceTimersByTime(10 * HEARTBEAT_EVERY_MS);
+      expect(beats).toHaveLength(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('keeps the first PDF when an attempt is repeated with a different print', async () => {

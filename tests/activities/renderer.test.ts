@@ -265,3 +265,37 @@ describe('receipt renderer when Chromium dies', () => {
     expect(await waitUntilGone(seen)).toEqual([]);
   }, 90_000);
 });
+
+describe('receipt renderer with two pages', () => {
+  it('runs two prints at once (both pages busy together), never a third', async () => {
+    // Each print is held 1.5 s after its content is set, so prints that overlap are seen overlapping.
+    const renderer = createReceiptRenderer({
+      executablePath: testChromiumPath(),
+      pages: 2,
+      renderDelayMs: 1_500,
+    });
+    try {
+      await renderer.start();
+      const before = renderer.counts.prints;
+      const busy: number[] = [];
+      const renders = Promise.all(
+        [81, 82, 83].map((id) => renderer.render(doc({ transactionId: id }), { alone: true })),
+      );
+      let done = false;
+      void renders.finally(() => {
+        done = true;
+      });
+      const deadline = Date.now() + 60_000;
+      while (!done && Date.now() < deadline) {
+        busy.push(renderer.busy);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const pdfs = await renders;
+      expect(Math.max(...busy)).toBe(2); // two pages printing together, and never three
+      expect(renderer.counts.prints - before).toBe(3); // alone: one print each, the third after a page freed
+      for (const [i, pdf] of pdfs.entries()) expect(pdfText(pdf)).toContain(`Transaction ${81 + i}`);
+    } finally {
+      await renderer.close();
+    }
+  }, 90_000);
+});

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiContext, createApiContext, type TestUser } from '../helpers/api.js';
-import { holdWalletRow, waitForLockWaiters } from '../helpers/row-locks.js';
+import { holdWalletRow, lockWaiters, waitForLockWaiters, waitUntil } from '../helpers/row-locks.js';
 
 let ctx: ApiContext;
 let app: FastifyInstance;
@@ -81,19 +81,30 @@ describe('double spend through HTTP', () => {
 });
 
 describe('idempotency races', () => {
-  it('10 simultaneous requests with one key move money once; the rest replay or get 409', async () => {
+  it('10 simultaneous requests with one key move money once; the others, overlapping it, get 409', async () => {
     const sender = await ctx.user('racer', '100.00');
     const receiver = await ctx.user('racee');
     await fetch(`${base}/api/wallet/balance/`, { headers: { authorization: sender.auth } });
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () => transfer(base, sender, receiver.id, '25.00', 'race-key')),
+    // The overlap is forced: with the sender's row held, the request that claims the key waits on the row
+    // (holding the key) until all nine others have been answered; only then does it go on.
+    const held = await holdWalletRow(await ctx.db.client(), sender.id);
+    let answered = 0;
+    const racing = Promise.all(
+      Array.from({ length: 10 }, () =>
+        transfer(base, sender, receiver.id, '25.00', 'race-key').finally(() => {
+          answered++;
+        }),
+      ),
     );
+    await waitForLockWaiters(ctx.db.admin, 1);
+    await waitUntil(() => answered === 9, 'nine requests are answered while the tenth holds the key');
+    expect(await lockWaiters(ctx.db.admin, '%wallet.transfer(%')).toBe(1);
+    await held.release();
+    const results = await racing;
     const fresh = results.filter((r) => r.status === 201 && r.replayed === null);
-    const replays = results.filter((r) => r.status === 201 && r.replayed === 'true');
     const busy = results.filter((r) => r.status === 409);
     expect(fresh).toHaveLength(1);
-    expect(replays.length + busy.length).toBe(9);
-    for (const r of replays) expect(r.body).toEqual(fresh[0]?.body);
+    expect(busy).toHaveLength(9);
     for (const r of busy) expect(r.body.code).toBe('idempotency_key_in_use');
     expect(await ctx.balanceOf(sender.id)).toBe('75.00');
     expect(await ctx.balanceOf(receiver.id)).toBe('25.00');

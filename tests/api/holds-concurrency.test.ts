@@ -3,6 +3,13 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiContext, createApiContext, type TestUser } from '../helpers/api.js';
+import {
+  holdWalletRow,
+  lockWaiters,
+  sampleWhile,
+  waitForLockWaiters,
+  waitUntil,
+} from '../helpers/row-locks.js';
 
 let ctx: ApiContext;
 let app: FastifyInstance;
@@ -58,18 +65,28 @@ describe('holds over HTTP under contention', () => {
   it('10 simultaneous holds with one Idempotency-Key reserve the money once', async () => {
     const [s, r] = [await ctx.user('hkey', '100.00'), await ctx.user('hkey_to')];
     await warm(s);
-    const results = await Promise.all(
+    // Forced overlap: the hold that claims the key waits on the held row until the nine others are answered.
+    const held = await holdWalletRow(await ctx.db.client(), s.id);
+    let answered = 0;
+    const racing = Promise.all(
       Array.from({ length: 10 }, () =>
-        post(s, '/api/wallet/holds/', { receiver_id: r.id, amount: '60' }, 'one-key'),
+        post(s, '/api/wallet/holds/', { receiver_id: r.id, amount: '60' }, 'one-key').finally(() => {
+          answered++;
+        }),
       ),
     );
+    await waitForLockWaiters(ctx.db.admin, 1, '%wallet.hold(%');
+    await waitUntil(() => answered === 9, 'nine holds are answered while the tenth holds the key');
+    expect(await lockWaiters(ctx.db.admin, '%wallet.hold(%')).toBe(1);
+    await held.release();
+    const results = await racing;
     const fresh = results.filter((x) => x.status === 201 && x.replayed === null);
-    const replays = results.filter((x) => x.status === 201 && x.replayed === 'true');
     const busy = results.filter((x) => x.status === 409);
     expect(fresh).toHaveLength(1);
-    expect(replays.length + busy.length).toBe(9);
-    for (const x of replays) expect(x.body).toEqual(fresh[0]?.body);
+    expect(busy).toHaveLength(9);
     for (const x of busy) expect(x.body.code).toBe('idempotency_key_in_use');
+    const again = await post(s, '/api/wallet/holds/', { receiver_id: r.id, amount: '60' }, 'one-key');
+    expect([again.status, again.replayed, again.body]).toEqual([201, 'true', fresh[0]?.body]);
     const balance = await (
       await fetch(`${base}/api/wallet/balance/`, { headers: { authorization: s.auth } })
     ).json();
@@ -101,14 +118,24 @@ describe('holds over HTTP under contention', () => {
     const s = await ctx.user('last', '10.00');
     const receivers = await Promise.all(Array.from({ length: 10 }, () => ctx.user('last_to')));
     await warm(s);
-    const results = await withWalletHeld(s.id, () =>
-      receivers.map((r, i) =>
-        post(s, i % 2 ? '/api/wallet/holds/' : '/api/wallet/transfer/', {
-          receiver_id: r.id,
-          amount: '10.00',
-        }),
+    // Available is read back to back (balance - held, as of each read) from before the row is let go until
+    // the last request is answered: never below zero at any moment seen, not only at the end.
+    const { result: results, samples } = await sampleWhile(
+      withWalletHeld(s.id, () =>
+        receivers.map((r, i) =>
+          post(s, i % 2 ? '/api/wallet/holds/' : '/api/wallet/transfer/', {
+            receiver_id: r.id,
+            amount: '10.00',
+          }),
+        ),
       ),
+      async () =>
+        (await ctx.db.admin.query('SELECT available::text AS a FROM wallet.balance($1)', [s.id])).rows[0]
+          .a as string,
     );
+    console.log(`[holds-concurrency] ${samples.length} samples of available during the race`);
+    expect(samples.length).toBeGreaterThan(0);
+    for (const a of samples) expect(a.startsWith('-'), `available ${a}`).toBe(false);
     expect(results.filter((x) => x.status === 201)).toHaveLength(1);
     for (const x of results.filter((y) => y.status !== 201)) {
       expect([x.status, x.body.code]).toEqual([422, 'insufficient_funds']);

@@ -35,10 +35,32 @@ const release = (who: TestUser, id: number) =>
 const get = (who: TestUser, url: string) => app.inject({ url, headers: { authorization: who.auth } });
 const pair = async () => [await ctx.user('sender', '100.00'), await ctx.user('receiver')] as const;
 
+/** The database's clock, as text: microseconds kept (a JS Date drops them), the test machine's clock unused. */
+const databaseNow = async () =>
+  (await ctx.db.admin.query('SELECT clock_timestamp()::text AS t')).rows[0].t as string;
+
+/**
+ * The hold expires `seconds` after a moment of the database's clock within [from, to] (taken around the
+ * request), after its own created_at (the now() of its transaction), and the API answered that expires_at
+ * (to the millisecond its JSON keeps).
+ */
+async function expectExpiry(holdId: number, answered: string, seconds: number, from: string, to: string) {
+  const { rows } = await ctx.db.admin.query(
+    `SELECT h.expires_at - make_interval(secs => $2) BETWEEN $3::timestamptz AND $4::timestamptz AS in_window,
+            h.expires_at - make_interval(secs => $2) >= h.created_at AS after_created,
+            abs(extract(epoch FROM h.expires_at - $5::timestamptz)) < 0.001 AS as_answered
+       FROM wallet.holds h WHERE h.id = $1`,
+    [holdId, seconds, from, to, answered],
+  );
+  expect(rows[0]).toEqual({ in_window: true, after_created: true, as_answered: true });
+}
+
 describe('POST /api/wallet/holds/', () => {
   it('reserves money: 201 with the hold, and the balance shows it as not available', async () => {
     const [s, r] = await pair();
+    const from = await databaseNow();
     const res = await place(s, { receiver_id: r.id, amount: '30', expires_in_seconds: 3600 });
+    const to = await databaseNow();
     expect(res.statusCode).toBe(201);
     const body = res.json();
     expect(body).toEqual({
@@ -49,9 +71,7 @@ describe('POST /api/wallet/holds/', () => {
       expires_at: expect.any(String),
       available_balance: '70.00',
     });
-    const seconds = (Date.parse(body.expires_at) - Date.now()) / 1000;
-    expect(seconds).toBeGreaterThan(3500);
-    expect(seconds).toBeLessThanOrEqual(3600);
+    await expectExpiry(body.hold_id, body.expires_at, 3600, from, to);
     expect((await get(s, '/api/wallet/balance/')).json()).toMatchObject({
       balance: '100.00',
       available: '70.00',
@@ -68,9 +88,10 @@ describe('POST /api/wallet/holds/', () => {
 
   it('defaults to 7 days, and replays a key with Idempotent-Replayed; another body with it is 422', async () => {
     const [s, r] = await pair();
+    const from = await databaseNow();
     const first = await place(s, { receiver_id: r.id, amount: '10' }, { 'idempotency-key': 'h-1' });
-    const days = (Date.parse(first.json().expires_at) - Date.now()) / 86_400_000;
-    expect(days).toBeGreaterThan(6.99);
+    const to = await databaseNow();
+    await expectExpiry(first.json().hold_id, first.json().expires_at, 7 * 86_400, from, to);
     const again = await place(s, { receiver_id: r.id, amount: '10.00' }, { 'idempotency-key': 'h-1' });
     expect([again.statusCode, again.headers['idempotent-replayed'], again.json()]).toEqual([
       201,

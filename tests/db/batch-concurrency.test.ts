@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SqlState } from '../../src/db/sqlstate.js';
 import { createTestDatabase, fundedUser, type TestDatabase } from '../helpers/database.js';
 import { type Random, seededRandom } from '../helpers/random.js';
+import { waitForLockWaiters } from '../helpers/row-locks.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -72,7 +73,27 @@ describe('overlapping batches in both directions', () => {
     }
     const deadlocksBefore = await deadlocks();
     const codes = new Map<string, number>();
-    await onConnections(20, async (c) => {
+    // A deadlock needs batches that hold some wallets while they wait for others. Force that: every wallet
+    // is held until all twenty first batches wait for it, then let go at once; and watch pg_locks for batches
+    // waiting on other batches while the storm runs.
+    const blocker = await db.client();
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1 FROM wallet.wallets WHERE user_id = ANY($1) FOR UPDATE', [ids]);
+    let storming = true;
+    let batchOnBatch = 0;
+    const watcher = (async () => {
+      while (storming) {
+        const { rows } = await db.admin.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity a
+            WHERE a.datname = current_database() AND a.query LIKE '%wallet.transfer_batch(%'
+              AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted)
+              AND EXISTS (SELECT 1 FROM pg_stat_activity b WHERE b.pid = ANY (pg_blocking_pids(a.pid))
+                             AND b.query LIKE '%wallet.transfer_batch(%')`,
+        );
+        batchOnBatch += rows[0].n;
+      }
+    })();
+    const storm = onConnections(20, async (c) => {
       for (let k = 0; k < 15; k++) {
         const from = random.pick(ids);
         const others = ids.filter((id) => id !== from);
@@ -88,7 +109,18 @@ describe('overlapping batches in both directions', () => {
         }
       }
     });
+    await waitForLockWaiters(db.admin, 20, '%wallet.transfer_batch(%');
+    await blocker.query('COMMIT');
+    await blocker.end();
+    await storm.finally(() => {
+      storming = false;
+    });
+    await watcher;
     console.log(`[batch-storm] outcomes ${JSON.stringify(Object.fromEntries(codes))}`);
+    console.log(`[batch-storm] ${batchOnBatch} sightings of a batch waiting on another batch's locks`);
+    expect(batchOnBatch, 'no batch was seen waiting on another: the storm did not contend').toBeGreaterThan(
+      0,
+    );
     expect([...codes.keys()].filter((c) => c !== 'ok' && c !== SqlState.insufficientFunds)).toEqual([]);
     expect(codes.get('ok')).toBeGreaterThan(0);
     expect(await deadlocks()).toBe(deadlocksBefore);

@@ -1,4 +1,5 @@
 // wallet.transfer_batch: fan-out in one commit, all or nothing, every failure naming its item.
+import { Decimal } from 'decimal.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqlState } from '../../src/db/sqlstate.js';
 import { createTestDatabase, fundedUser, type TestDatabase } from '../helpers/database.js';
@@ -25,10 +26,10 @@ const batch = (from: number, to: (number | null)[], amounts: (string | null)[], 
     key ?? null,
   ]);
 
-/** Every balance and every row count: what "moves nothing" compares. */
-async function books() {
+/** Every balance (as exact text) and every row count: what "moves nothing" compares. */
+async function books(): Promise<{ balances: [number, string][]; transactions: string; receipts: string }> {
   const { rows } = await db.admin.query(
-    `SELECT (SELECT json_agg(json_build_array(user_id, balance) ORDER BY user_id) FROM wallet.wallets) AS balances,
+    `SELECT (SELECT json_agg(json_build_array(user_id, balance::text) ORDER BY user_id) FROM wallet.wallets) AS balances,
             (SELECT count(*) FROM wallet.transactions) AS transactions,
             (SELECT count(*) FROM wallet.receipts) AS receipts`,
   );
@@ -240,6 +241,13 @@ describe('wallet.transfer_batch idempotency', () => {
     await db.app.query("SELECT * FROM wallet.transfer($1, $2, 1, 'k-single')", [from, r1]);
     await expectSqlState(batch(from, [r1], ['1'], 'k-single'), SqlState.idempotencyKeyReused);
     await expectSqlState(batch(from, [r1], ['1'], ''), SqlState.invalidIdempotencyKey);
-    expect((await books()).balances).not.toEqual(before.balances); // only the k-single transfer moved
+    // Only the k-single transfer moved: 1.00 from the sender to r1, one transaction, every other wallet as it was.
+    const moved = { [from]: '-1.00', [r1]: '1.00' };
+    const after = await books();
+    expect(after.balances).toEqual(
+      before.balances.map(([id, b]) => [id, new Decimal(b).plus(moved[id] ?? '0').toFixed(2)]),
+    );
+    expect(Number(after.transactions) - Number(before.transactions)).toBe(1);
+    expect(Number(after.receipts) - Number(before.receipts)).toBe(1);
   });
 });

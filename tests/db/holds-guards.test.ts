@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqlState } from '../../src/db/sqlstate.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { holdCalls } from '../helpers/holds.js';
+import { holdCalls, waitPastExpiry } from '../helpers/holds.js';
 import { expectSqlState } from '../helpers/sql-errors.js';
 
 let db: TestDatabase;
@@ -39,8 +39,7 @@ describe('expiry', () => {
     const [a, b] = await pair('10.00');
     const id = (await hold(a, b, '10', '1 second')).rows[0].hold_id;
     await expectSqlState(transfer(a, b, '1'), SqlState.insufficientFunds);
-    const { rows } = await db.admin.query('SELECT expires_at FROM wallet.holds WHERE id = $1', [id]);
-    await new Promise((resolve) => setTimeout(resolve, rows[0].expires_at.getTime() - Date.now() + 5));
+    await waitPastExpiry(db.admin, id);
     // Readers see it expired before anything has written it.
     expect(await balance(a)).toEqual({ balance: '10.00', available: '10.00' });
     expect((await db.app.query('SELECT status FROM wallet.hold_for($1, $2)', [a, id])).rows[0].status).toBe(
@@ -64,9 +63,9 @@ describe('expiry', () => {
 
   it('the sweep marks due holds expired for bookkeeping and leaves the books right', async () => {
     const [a, b] = await pair('10.00');
-    await hold(a, b, '4', '1 second');
+    const soon = (await hold(a, b, '4', '1 second')).rows[0].hold_id;
     const later = (await hold(a, b, '5', '1 day')).rows[0];
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await waitPastExpiry(db.admin, soon);
     expect(
       (await db.admin.query('SELECT wallet.sweep_expired_holds() AS n')).rows[0].n,
     ).toBeGreaterThanOrEqual(1);

@@ -5,6 +5,8 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlState } from '../../src/db/sqlstate.js';
 import { createTestDatabase, fundedUser, type TestDatabase } from '../helpers/database.js';
+import { waitPastExpiry } from '../helpers/holds.js';
+import { lockWaiters } from '../helpers/row-locks.js';
 
 let db: TestDatabase;
 let clients: pg.Client[];
@@ -94,14 +96,23 @@ describe('capture, release and expiry race for one hold', () => {
   it('when the hold expires while they wait, expiry wins: no capture or release, the money is spendable', async () => {
     const a = await fundedUser(db.admin, 'expire_a', '20.00');
     const b = await fundedUser(db.admin, 'expire_b');
-    const { hold_id: id, expires_at: expiresAt } = (
-      await db.admin.query("SELECT * FROM wallet.hold($1, $2, 20, '1 second')", [a, b])
+    // Five seconds: time for twenty callers to queue on the lock before the hold runs out, even on a loaded machine.
+    const { hold_id: id } = (
+      await db.admin.query("SELECT * FROM wallet.hold($1, $2, 20, '5 seconds')", [a, b])
     ).rows[0];
     const outcomes = await raceOn(
       a,
       clients.slice(0, 20).map((_, i) => (c) => call(c, [CAPTURE, RELEASE][i % 2] as string, [id])),
       async () => {
-        await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 5));
+        // raceOn saw all twenty waiting just before this: by the database's clock the hold was still open then.
+        const open = await db.admin.query(
+          'SELECT clock_timestamp() < expires_at AS open FROM wallet.holds WHERE id = $1',
+          [id],
+        );
+        expect(open.rows[0].open, 'the callers were not all waiting before the expiry').toBe(true);
+        await waitPastExpiry(db.admin, id);
+        // ...and they still wait, now past the expiry, for the row to be let go.
+        expect(await lockWaiters(db.admin, '%wallet.%(%')).toBe(20);
       },
     );
     expect(outcomes.filter((o) => o.ok)).toEqual([]);

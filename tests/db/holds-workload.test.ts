@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqlState } from '../../src/db/sqlstate.js';
 import { createTestDatabase, fundedUser, type TestDatabase } from '../helpers/database.js';
+import { waitPastExpiry } from '../helpers/holds.js';
 import { seededRandom } from '../helpers/random.js';
 
 let db: TestDatabase;
@@ -133,13 +134,16 @@ describe('random transfers, batches, holds, captures and releases', () => {
     expect(outcomes.get('batch ok') ?? 0).toBeGreaterThan(0);
 
     // Let the short holds run out (at most one second), then compare every wallet with the model.
-    const soon = Date.now() + 60_000;
-    const short = holds
-      .filter((h) => !h.ended && h.expiresAt.getTime() < soon)
-      .map((h) => h.expiresAt.getTime());
-    const wait = Math.max(0, ...short) - Date.now() + 5;
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const now = Date.now();
+    // Expiry follows the database's clock: wait on it, and judge the model's holds by it.
+    const clock = async () => (await db.admin.query('SELECT clock_timestamp() AS t')).rows[0].t as Date;
+    const soon = (await clock()).getTime() + 60_000;
+    const short = holds.filter((h) => !h.ended && h.expiresAt.getTime() < soon);
+    const last = short.reduce<Hold | undefined>(
+      (a, h) => (a && a.expiresAt >= h.expiresAt ? a : h),
+      undefined,
+    );
+    if (last) await waitPastExpiry(db.admin, last.id);
+    const now = (await clock()).getTime();
     for (const id of wallets) {
       const open = holds.filter((h) => h.sender === id && !h.ended && h.expiresAt.getTime() > now);
       const held = open.reduce((sum, h) => sum.plus(h.amount), new Decimal(0));

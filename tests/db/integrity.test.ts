@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqlState } from '../../src/db/sqlstate.js';
 import { createTestDatabase, fundedUser, type TestDatabase } from '../helpers/database.js';
+import { waitForLockWaiters } from '../helpers/row-locks.js';
 import { expectSqlState } from '../helpers/sql-errors.js';
 
 let db: TestDatabase;
@@ -32,15 +33,8 @@ describe('transactions are append-only, even for a superuser', () => {
   });
 });
 
-async function waitForLockedDelete() {
-  for (;;) {
-    const { rows } = await db.admin.query(
-      "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM wallet.wallets%'",
-    );
-    if (rows.length > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** The DELETE of this file's database waits on a lock (another file's DELETE does not count); fails after 20 s. */
+const waitForLockedDelete = () => waitForLockWaiters(db.admin, 1, 'DELETE FROM wallet.wallets%');
 
 describe('nothing with history can be deleted', () => {
   it('refuses to delete a wallet or a user with transactions', async () => {

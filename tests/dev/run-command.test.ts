@@ -142,6 +142,16 @@ describe('npm run dev', () => {
     const names = [...started.values()].join('\n');
     for (const part of ['postgres', 'temporal', 'src/server.ts', 'src/worker.ts', 'chrom'])
       expect(names).toContain(part);
+    // The receipt is still pending as the interrupt goes out: its PDF, found later, is the drain's work.
+    const live = createPool({ url: embeddedServerUrl(dev.ports.pg, 'wallet'), max: 1 });
+    try {
+      const { rows } = await live.query('SELECT status FROM wallet.receipts WHERE transaction_id = $1', [
+        slow,
+      ]);
+      expect(rows).toEqual([{ status: 'pending' }]);
+    } finally {
+      await live.end();
+    }
     const outputBefore = dev.output.length;
     dev.interrupt();
     await dev.waitForExit();
@@ -154,6 +164,17 @@ describe('npm run dev', () => {
     expect(alive(started.keys()).map((pid) => started.get(pid))).toEqual([]);
     const stopOutput = dev.output.slice(outputBefore);
     expect(stopOutput).toContain('[dev] stopped');
+    // In order, from their stop lines: the API, the worker (its drain line first), Temporal, PostgreSQL.
+    const order = [
+      '[dev] api stopped',
+      'receipt worker stopped (it printed',
+      '[dev] worker stopped',
+      '[dev] Temporal stopped',
+      '[dev] PostgreSQL stopped',
+      '[dev] stopped',
+    ].map((line) => [line, stopOutput.indexOf(line)] as const);
+    expect(order.filter(([, at]) => at < 0)).toEqual([]);
+    expect([...order].sort((a, b) => a[1] - b[1]).map(([line]) => line)).toEqual(order.map(([line]) => line));
     expect(stopOutput.split('\n').filter((line) => /\bWARN\b|"level":[4-6]0/.test(line))).toEqual([]);
     for (const [what, port] of Object.entries(dev.ports)) expect(await isFree(port), what).toBe(true);
 

@@ -1,4 +1,5 @@
 // SQL calls on holds for the tests, on one test database.
+import type pg from 'pg';
 import type { TestDatabase } from './database.js';
 import { fundedUser } from './database.js';
 
@@ -32,4 +33,23 @@ export function holdCalls(db: TestDatabase) {
       (await db.app.query('SELECT balance, available FROM wallet.balance($1)', [id])).rows[0],
     audit: async () => (await db.admin.query('SELECT * FROM wallet.audit()')).rows,
   };
+}
+
+/**
+ * Waits until the database's clock is past the hold's expires_at. Expiry is decided by the database's
+ * clock_timestamp(): sleeping on the test machine's clock (expires_at - Date.now()) assumes the two agree.
+ */
+export async function waitPastExpiry(admin: pg.Pool, holdId: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await admin.query(
+      'SELECT extract(epoch FROM expires_at - clock_timestamp()) * 1000 AS ms FROM wallet.holds WHERE id = $1',
+      [holdId],
+    );
+    if (rows.length !== 1) throw new Error(`no hold ${holdId}`);
+    const ms = Number(rows[0].ms);
+    if (ms < 0) return;
+    if (Date.now() > deadline) throw new Error(`hold ${holdId} still ${ms} ms from its expiry`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(Math.ceil(ms) + 1, 200)));
+  }
 }

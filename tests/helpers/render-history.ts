@@ -104,3 +104,53 @@ export async function renderInFlight(
   );
   return !renderScheduled && renderAttempts(history) === 0;
 }
+
+export interface RenderFailure {
+  /** The application failure's type (the error's name), or the kind of timeout, or undefined. */
+  type: string | undefined;
+  message: string;
+}
+
+type Failure = proto.api.failure.v1.IFailure;
+
+/** The failure and its causes, outermost first. */
+function chain(failure: Failure | null | undefined): Failure[] {
+  const out: Failure[] = [];
+  for (let f = failure; f; f = f.cause) out.push(f);
+  return out;
+}
+
+function describeFailure(failure: Failure | null | undefined): RenderFailure {
+  const all = chain(failure);
+  const app = all.find((f) => f.applicationFailureInfo);
+  const timeout = all.find((f) => f.timeoutFailureInfo);
+  return {
+    type:
+      app?.applicationFailureInfo?.type ??
+      (timeout ? `timeout ${timeout.timeoutFailureInfo?.timeoutType}` : undefined),
+    message: all.map((f) => f.message ?? '').join(': '),
+  };
+}
+
+/**
+ * Why each failed render attempt failed, in history order: local renders whose marker records a failure,
+ * and ordinary render activities that failed or timed out.
+ */
+export function renderFailures(history: History): RenderFailure[] {
+  const events = history.events ?? [];
+  const renderScheduled = new Set(
+    events
+      .filter((e) => isRender(e.activityTaskScheduledEventAttributes?.activityType?.name))
+      .map((e) => String(e.eventId)),
+  );
+  const failures: RenderFailure[] = [];
+  for (const e of events) {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.failure && isRender(localActivity(e)?.activity_type))
+      failures.push(describeFailure(marker.failure));
+    const failed = e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+    if (failed && renderScheduled.has(String(failed.scheduledEventId)))
+      failures.push(describeFailure(failed.failure));
+  }
+  return failures;
+}

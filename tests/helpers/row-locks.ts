@@ -45,3 +45,29 @@ export async function waitForLockWaiters(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Polls `check` every 10 ms until it is true; fails after `timeoutMs` with `what`. */
+export async function waitUntil(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Runs `sample` back to back until `work` settles, and returns every value seen: what a reader saw while a
+ * race ran, not only once it was over.
+ */
+export async function sampleWhile<T, S>(
+  work: Promise<T>,
+  sample: () => Promise<S>,
+): Promise<{ result: T; samples: S[] }> {
+  let done = false;
+  const settled = work.finally(() => {
+    done = true;
+  });
+  const samples: S[] = [];
+  while (!done) samples.push(await sample());
+  return { result: await settled, samples };
+}

@@ -27,6 +27,17 @@ let worker: ReceiptWorker;
 let client: Client;
 /** TEST ONLY fault: prints that carry one of these receipts fail, as if its document could not be printed. */
 const unprintable = new Set<number>();
+/**
+ * The receipts each print carried, as far as the fault hook saw them: a print counts itself (counts.prints)
+ * and then asks the hook about its receipts in order, up to the first unprintable one, before anything else
+ * can start another print.
+ */
+const asked = new Map<number, number[]>();
+function failRender(id: number): boolean {
+  const print = worker.renderer.counts.prints;
+  asked.set(print, [...(asked.get(print) ?? []), id]);
+  return unprintable.has(id);
+}
 
 beforeAll(async () => {
   quietTemporalRuntime();
@@ -36,7 +47,7 @@ beforeAll(async () => {
     config: receiptConfig(temporal.address),
     databaseUrl: db.url,
     log: memoryLogger(),
-    failRender: (id) => unprintable.has(id),
+    failRender,
   });
   client = await connectTemporalClient({ address: temporal.address, namespace: 'default' });
 });
@@ -121,6 +132,10 @@ it('fails an unprintable receipt alone: its neighbours complete, it retries visi
   });
   const neighbours = ids.filter((id) => id !== bad);
   await waitForReceipts(db.admin, neighbours);
+  // It shared a print with neighbours: some print asked about a neighbour, then about it.
+  const prints = [...asked.values()].filter((print) => print.some((id) => ids.includes(id)));
+  const shared = prints.filter((print) => print.includes(bad) && print.some((id) => neighbours.includes(id)));
+  expect(shared.length, `prints seen: ${JSON.stringify(prints)}`).toBeGreaterThan(0);
   for (const id of neighbours) {
     expect(await client.workflow.getHandle(receiptWorkflowId(id)).result()).toMatchObject({
       storedNow: true,

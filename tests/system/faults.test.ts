@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiptWorkflowId } from '../../src/temporal/start-receipt.js';
 import { refusesConnections } from '../helpers/ports.js';
 import { seededRandom } from '../helpers/random.js';
-import { LOCAL_RENDER_AFTER_MS, renderAttempts } from '../helpers/render-history.js';
+import { LOCAL_RENDER_AFTER_MS, renderAttempts, renderFailures } from '../helpers/render-history.js';
 import { checkRun, lastTransactionId } from './checker.js';
-import { waitForRenderInFlight } from './in-flight.js';
 import { System, useSystem } from './system.js';
 import { runWorkload } from './workload.js';
 
@@ -99,6 +98,16 @@ async function workerUp() {
   expect(run.system.chromiumPids().length, 'the worker did not start Chromium').toBeGreaterThan(0);
 }
 
+/**
+ * Before the workload: a worker whose prints are held 2 s (a test-only setting; the hold names its receipts
+ * in the log), so a fault surely lands inside one, up with its Chromium.
+ */
+async function slowRenders() {
+  await run.system.worker?.stop();
+  run.system.startWorker({ RECEIPT_RENDER_DELAY_MS: String(2 * LOCAL_RENDER_AFTER_MS), LOG_LEVEL: 'info' });
+  await workerUp();
+}
+
 describe('faults under the bank workload', () => {
   it('survives the API being SIGKILLed and restarted', async () => {
     const result = await underLoad('api-sigkill', 8, 'transfers', async () => {
@@ -138,34 +147,36 @@ describe('faults under the bank workload', () => {
   });
 
   it('survives the worker SIGKILLed in the middle of rendering', async () => {
+    let printing: number[] = [];
     await underLoad(
       'worker-sigkill',
       10,
       'receipts',
       async () => {
-        await waitForRenderInFlight(run.system.db(), temporal);
+        // A print holding its page right now: the receipts it carries are in flight at the kill.
+        printing = await run.system.waitForHeldPrint(Date.now());
         const startedAt = Date.now();
         expect(await System.kill(run.system.worker)).toBe('SIGKILL');
         await sleep(3000); // transfers go on with no worker at all
         run.system.startWorker();
         return { startedAt, healedAt: Date.now() };
       },
-      workerUp,
+      slowRenders,
     );
+    // Each was rendered again after the kill: by its workflow task run again (the killed one timed out) or
+    // by a later attempt of the fallback activity. checkRun above found each stored once.
+    expect(printing.length).toBeGreaterThan(0);
+    for (const id of printing) {
+      const history = await temporal.workflow.getHandle(receiptWorkflowId(id)).fetchHistory();
+      expect(
+        renderAttempts(history),
+        `receipt-${id} was not rendered again after the kill`,
+      ).toBeGreaterThanOrEqual(2);
+    }
   });
 
   it('survives Chromium being killed mid-render: the render is tried again', async () => {
     let killedDuring = 0;
-    // Before the workload: a worker whose renders are slowed down (a test-only setting), so the kill surely
-    // lands inside one, up with its Chromium.
-    const slowRenders = async () => {
-      await run.system.worker?.stop();
-      run.system.startWorker({
-        RECEIPT_RENDER_DELAY_MS: String(2 * LOCAL_RENDER_AFTER_MS),
-        LOG_LEVEL: 'info',
-      });
-      await workerUp();
-    };
     await underLoad(
       'chromium-kill',
       15,
@@ -196,5 +207,11 @@ describe('faults under the bank workload', () => {
     expect(renderAttempts(history), `receipt-${killedDuring} was not rendered again`).toBeGreaterThanOrEqual(
       2,
     );
+    // And the first attempt failed because Chromium went away, not because a slowed print ran past the local
+    // activity's 5 s bound (which would also bring a second attempt, with no kill at all).
+    const [first] = renderFailures(history);
+    expect(first, `receipt-${killedDuring}: ${JSON.stringify(renderFailures(history))}`).toMatchObject({
+      type: 'RendererUnavailableError',
+    });
   });
 });

@@ -43,7 +43,7 @@ export class System {
   admin?: pg.Pool;
   private logTails = new Map<string, string[]>();
   /** Prints the worker announced while RECEIPT_RENDER_DELAY_MS holds them on a page: when, and which receipts. */
-  private heldPrints: { at: number; ids: number[] }[] = [];
+  private heldPrints: { at: number; ids: number[]; by: string }[] = [];
 
   private constructor(
     dir: string,
@@ -91,12 +91,13 @@ export class System {
 
   /**
    * The receipts of a print that began holding its page after `since` (the test-only render delay names them
-   * when it starts): a fault now lands inside that print. Fails if none begins within `timeoutMs`.
+   * when it starts): a fault now lands inside that print. Fails if none begins within `timeoutMs`. `by`: only
+   * a print of the process of that name (a worker replica).
    */
-  async waitForHeldPrint(since: number, timeoutMs = 180_000): Promise<number[]> {
+  async waitForHeldPrint(since: number, timeoutMs = 180_000, by?: string): Promise<number[]> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const print = this.heldPrints.find((p) => p.at >= since);
+      const print = this.heldPrints.find((p) => p.at >= since && (by === undefined || p.by === by));
       if (print) return print.ids;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -108,7 +109,8 @@ export class System {
     this.logTails.set(name, lines);
     return (line: string) => {
       const held = /test delay: holding receipts ([\d,]+) before printing/.exec(line);
-      if (held) this.heldPrints.push({ at: Date.now(), ids: (held[1] ?? '').split(',').map(Number) });
+      if (held)
+        this.heldPrints.push({ at: Date.now(), ids: (held[1] ?? '').split(',').map(Number), by: name });
       lines.push(`[${name}] ${line}`);
       if (lines.length > 400) lines.splice(0, 200);
     };

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
-import { renderAttempts, renderShape } from '../helpers/render-history.js';
+import { renderAttempts, renderFailures, renderShape } from '../helpers/render-history.js';
 import { historyFromJson } from './history-json.js';
 
 // Built events carry plain numbers where the protobuf types say Long; the helper compares them as strings.
@@ -62,6 +62,52 @@ describe('render attempts in a receipt history', () => {
       started(7, 1),
     ]);
     expect([renderShape(fallback), renderAttempts(fallback)]).toEqual(['local', 2]);
+  });
+
+  it('a local render whose workflow task was lost (timed out or failed) counts each lost task as a render', () => {
+    // The worker died or starved while printing in the task: no marker for that try, the next task prints.
+    const timedOut = { workflowTaskTimedOutEventAttributes: {} };
+    const failed = { workflowTaskFailedEventAttributes: {} };
+    const lost = fake([marker('loadReceiptDocument', 1), timedOut, failed, marker('printReceipt', 1)]);
+    expect([renderShape(lost), renderAttempts(lost)]).toEqual(['local', 3]);
+    // In the ordinary-activity shape a lost workflow task renders nothing: only the activity's attempts count.
+    const activity = fake([timedOut, scheduled(5, 'renderAndStoreReceipt'), started(5, 1)]);
+    expect([renderShape(activity), renderAttempts(activity)]).toEqual(['activity', 1]);
+  });
+
+  it('why render attempts failed: a local marker with a failure, an ordinary activity failed or timed out', () => {
+    const gone = {
+      message: 'Chromium disconnected',
+      applicationFailureInfo: { type: 'RendererUnavailableError' },
+    };
+    const localFailed = { ...marker('printReceipt', 1) };
+    localFailed.markerRecordedEventAttributes = {
+      ...localFailed.markerRecordedEventAttributes,
+      failure: gone,
+    } as never;
+    const history = fake([
+      marker('loadReceiptDocument', 1),
+      localFailed,
+      scheduled(7, 'printReceiptAlone'),
+      {
+        activityTaskFailedEventAttributes: {
+          scheduledEventId: 7,
+          failure: { message: 'wrapped', cause: gone },
+        },
+      },
+      {
+        activityTaskTimedOutEventAttributes: {
+          scheduledEventId: 7,
+          failure: { timeoutFailureInfo: { timeoutType: 1 } },
+        },
+      },
+    ]);
+    expect(renderFailures(history)).toEqual([
+      { type: 'RendererUnavailableError', message: 'Chromium disconnected' },
+      { type: 'RendererUnavailableError', message: 'wrapped: Chromium disconnected' },
+      { type: 'timeout 1', message: '' },
+    ]);
+    expect(renderFailures(fake([marker('printReceipt', 1)]))).toEqual([]);
   });
 
   it('no render yet', () => {

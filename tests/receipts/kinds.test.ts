@@ -1,0 +1,86 @@
+// Every kind of receipt a real worker prints, end to end (real Temporal dev server, Chromium, PostgreSQL): a
+// capture's receipt names the hold it settles, and each item of a batch gets its own receipt. The renderer's
+// unit tests check the template; these check what the dispatcher, workflow and print make of real rows.
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type ReceiptWorker, startReceiptWorker } from '../../src/receipts/receipt-worker.js';
+import { connectTemporalClient } from '../../src/temporal/client.js';
+import type { DevServer } from '../../src/temporal/dev-server.js';
+import { receiptWorkflowId } from '../../src/temporal/start-receipt.js';
+import { pdfText } from '../helpers/chromium.js';
+import { createTestDatabase, fundedUser, type TestDatabase } from '../helpers/database.js';
+import {
+  executionsOnceCompleted,
+  memoryLogger,
+  quietTemporalRuntime,
+  receiptConfig,
+  waitForReceipts,
+} from '../helpers/receipt-worker.js';
+import { startTestTemporal } from '../helpers/temporal.js';
+
+let db: TestDatabase;
+let temporal: DevServer;
+let worker: ReceiptWorker;
+let client: Client;
+
+beforeAll(async () => {
+  quietTemporalRuntime();
+  db = await createTestDatabase();
+  temporal = await startTestTemporal();
+  worker = await startReceiptWorker({
+    config: receiptConfig(temporal.address),
+    databaseUrl: db.url,
+    log: memoryLogger(),
+  });
+  client = await connectTemporalClient({ address: temporal.address, namespace: 'default' });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await client?.connection.close();
+  await temporal?.stop();
+});
+
+/** The receipt's text, once stored, with its workflow completed exactly once. */
+async function printed(id: number): Promise<string> {
+  const [receipt] = await waitForReceipts(db.admin, [id]);
+  expect(await executionsOnceCompleted(client, id)).toHaveLength(1);
+  expect(await client.workflow.getHandle(receiptWorkflowId(id)).result()).toMatchObject({ storedNow: true });
+  return pdfText(receipt?.pdf ?? Buffer.alloc(0)).replace(/\s+/g, ' ');
+}
+
+it("prints a capture's receipt naming the hold it settles, with the captured amount", async () => {
+  const a = await fundedUser(db.admin, 'holder', '100.00');
+  const b = await fundedUser(db.admin, 'merchant');
+  const hold = (await db.app.query("SELECT * FROM wallet.hold($1, $2, 40, '1 day')", [a, b])).rows[0].hold_id;
+  const t = (await db.app.query('SELECT * FROM wallet.capture($1, 25.5)', [hold])).rows[0].transaction_id;
+  const text = await printed(t);
+  expect(text).toContain(`Transaction ${t}`);
+  expect(text).toContain('Type Capture');
+  expect(text).toContain(`Settles hold ${hold}`);
+  expect(text).toContain('Amount 25.50');
+}, 120_000);
+
+it('prints one receipt per item of a batch, each with its own receiver and amount', async () => {
+  const payer = await fundedUser(db.admin, 'payroll', '100.00');
+  const [r1, r2] = [await fundedUser(db.admin, 'staff1'), await fundedUser(db.admin, 'staff2')];
+  const amounts = ['1.10', '2.20', '3.30'];
+  const { rows } = await db.app.query(
+    'SELECT * FROM wallet.transfer_batch($1, $2::bigint[], $3::numeric[])',
+    [payer, [r1, r2, r1], amounts],
+  );
+  const names = new Map(
+    (await db.admin.query('SELECT id, username FROM wallet.users WHERE id = ANY($1)', [[r1, r2]])).rows.map(
+      (u) => [u.id as number, u.username as string],
+    ),
+  );
+  expect(rows).toHaveLength(3);
+  for (const [i, item] of rows.entries()) {
+    const text = await printed(item.transaction_id);
+    expect(text).toContain(`Transaction ${item.transaction_id}`);
+    expect(text).toContain('Type Transfer');
+    expect(text).toContain(`Amount ${amounts[i]}`);
+    expect(text).toContain(names.get(item.receiver_id) as string);
+    expect(text).not.toContain('Settles hold');
+  }
+}, 120_000);
