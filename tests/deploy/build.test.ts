@@ -59,7 +59,8 @@ describe('npm run build', () => {
   it('bundles workflows that replay every recorded history as the source does', async () => {
     const code = await readFile(`${DIST}/workflow-bundle.js`, 'utf8');
     const histories = await fixtures();
-    expect(histories).toHaveLength(9); // the current version's three, and the earlier versions' (v1-*, v2-*)
+    // The current receipt workflow's three, the earlier versions' (v1-*, v2-*) and the batch workflow's two.
+    expect(histories).toHaveLength(11);
     const results = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle: { code } }, histories))
       results.push(result);

@@ -212,6 +212,10 @@ describe('Dockerfile', () => {
     expect(dockerfile).not.toMatch(/^(RUN|CMD|ENTRYPOINT).*tsx/m);
     const pkg = JSON.parse(await readFile('package.json', 'utf8'));
     expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
-    expect(pkg.scripts).toMatchObject({ start: 'node dist/server.js', worker: 'node dist/worker.js' });
+    // exec: npm's shell hands its process to node, so a signal to npm reaches the service (docs/operators.md).
+    expect(pkg.scripts).toMatchObject({
+      start: 'exec node dist/server.js',
+      worker: 'exec node dist/worker.js',
+    });
   });
 });

@@ -1,12 +1,13 @@
 // Every kind of receipt a real worker prints, end to end (real Temporal dev server, Chromium, PostgreSQL): a
-// capture's receipt names the hold it settles, and each item of a batch gets its own receipt. The renderer's
+// capture's receipt names the hold it settles, and each item of a batch gets its own receipt (printed by the
+// batch's one workflow). The renderer's
 // unit tests check the template; these check what the dispatcher, workflow and print make of real rows.
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ReceiptWorker, startReceiptWorker } from '../../src/receipts/receipt-worker.js';
 import { connectTemporalClient } from '../../src/temporal/client.js';
 import type { DevServer } from '../../src/temporal/dev-server.js';
-import { receiptWorkflowId } from '../../src/temporal/start-receipt.js';
+import { receiptBatchWorkflowId, receiptWorkflowId } from '../../src/temporal/start-receipt.js';
 import { pdfText } from '../helpers/chromium.js';
 import { createTestDatabase, fundedUser, type TestDatabase } from '../helpers/database.js';
 import {
@@ -61,7 +62,7 @@ it("prints a capture's receipt naming the hold it settles, with the captured amo
   expect(text).toContain('Amount 25.50');
 }, 120_000);
 
-it('prints one receipt per item of a batch, each with its own receiver and amount', async () => {
+it("prints one receipt per item of a batch, each with its own receiver and amount, in the batch's workflow", async () => {
   const payer = await fundedUser(db.admin, 'payroll', '100.00');
   const [r1, r2] = [await fundedUser(db.admin, 'staff1'), await fundedUser(db.admin, 'staff2')];
   const amounts = ['1.10', '2.20', '3.30'];
@@ -75,8 +76,15 @@ it('prints one receipt per item of a batch, each with its own receiver and amoun
     ),
   );
   expect(rows).toHaveLength(3);
+  const ids = rows.map((r) => r.transaction_id as number);
+  const receipts = await waitForReceipts(db.admin, ids);
+  // One workflow printed all three (a batch of up to 100 items is one group): each stored by it, none
+  // handed to a workflow of its own.
+  const result = await client.workflow.getHandle(receiptBatchWorkflowId(ids[0] as number)).result();
+  expect(result).toMatchObject({ stored: 3, alreadyStored: 0, fellOut: [] });
   for (const [i, item] of rows.entries()) {
-    const text = await printed(item.transaction_id);
+    const receipt = receipts.find((r) => r.transaction_id === item.transaction_id);
+    const text = pdfText(receipt?.pdf ?? Buffer.alloc(0)).replace(/\s+/g, ' ');
     expect(text).toContain(`Transaction ${item.transaction_id}`);
     expect(text).toContain('Type Transfer');
     expect(text).toContain(`Amount ${amounts[i]}`);
