@@ -22,6 +22,7 @@
 //   the "(n rows)" footer ignored; a timestamp matches any timestamp and `...` any cell.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DevStack } from './dev-stack.js';
 import { curlBody, type Example, pattern, psqlDifferences, readmeExamples } from './readme-blocks.js';
@@ -29,7 +30,7 @@ import { curlBody, type Example, pattern, psqlDifferences, readmeExamples } from
 vi.setConfig({ testTimeout: 120_000 });
 
 /** The pages after README.md, in the order their examples run (each page says what ran before it). */
-const DOCUMENTS = ['README.md', 'docs/api.md', 'docs/dba.md', 'docs/operators.md'];
+const DOCUMENTS = ['README.md', 'docs/api.md', 'docs/dba.md', 'docs/operators.md', 'docs/books-api.md'];
 const pages = DOCUMENTS.map((file) => ({ file, ...readmeExamples(readFileSync(file, 'utf8')) }));
 const setup = pages.flatMap((page) => page.setup);
 const README_API = 'http://127.0.0.1:3000';
@@ -62,7 +63,16 @@ function sh(example: Example): { status: number | null; stdout: string; stderr: 
   const run = spawnSync('bash', ['-c', script], {
     encoding: 'utf8',
     timeout: 60_000,
-    env: { ...process.env, TEMPORAL_ADDRESS: '', TEMPORAL_PORT: String(dev.ports.temporal) },
+    // What a newcomer's shell has beside `npm run dev` on its default ports: `npm run cli` and `npm run temporal`
+    // find this stack's PostgreSQL and Temporal as they would find the defaults (never the suite's database).
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      EMBEDDED_PG_PORT: String(dev.ports.pg),
+      WALLET_DATA_DIR: path.join(dev.dir, 'data'),
+      TEMPORAL_ADDRESS: `127.0.0.1:${dev.ports.temporal}`,
+      TEMPORAL_PORT: String(dev.ports.temporal),
+    },
   });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
@@ -103,6 +113,16 @@ describe('README and docs examples, as pasted, in order', () => {
     expect(kinds.filter((k) => k === 'sql').length).toBeGreaterThanOrEqual(10);
     for (const page of pages) expect(page.examples.length, page.file).toBeGreaterThan(0);
     expect(setup.join('\n')).toContain(README_API);
+  });
+
+  it('has the books among them: refunds, a balance at an instant, statements, the verifier (issue 22)', () => {
+    const books =
+      pages.find((page) => page.file === 'docs/books-api.md')?.examples.map((e) => e.command) ?? [];
+    for (const shown of [/\/refund\//, /balance\/\?at=/, /\/statement\//, /statement\.pdf/, /cli -- verify/])
+      expect(
+        books.some((command) => shown.test(command)),
+        String(shown),
+      ).toBe(true);
   });
 
   for (const page of pages) {
