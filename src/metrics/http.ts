@@ -17,46 +17,65 @@ declare module 'fastify' {
 
 // OpenTelemetry's rule for methods outside the known set: one label value, so a client cannot add series.
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY']);
-const started = new WeakMap<FastifyRequest, bigint>();
 const errorCodes = new WeakMap<FastifyRequest, string>();
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** process.hrtime.bigint() when the request came in; 0n once counted (or never started). */
+    metricsStartedAt: bigint;
+  }
+}
+
+// Callback-style hooks, not async ones: they run on every request, and an async hook costs a promise each.
 export const httpMetrics = fp(
   async (app: FastifyInstance) => {
-    app.addHook('onRequest', async (request) => {
-      started.set(request, process.hrtime.bigint());
+    app.decorateRequest('metricsStartedAt', 0n);
+    app.addHook('onRequest', (request, _reply, done) => {
+      request.metricsStartedAt = process.hrtime.bigint();
       httpActiveRequests.inc();
+      done();
     });
     // Before the error handler answers: the code the client will get is the outcome.
-    app.addHook('onError', async (request, _reply, error) => {
+    app.addHook('onError', (request, _reply, error, done) => {
       errorCodes.set(request, toApiError(error).apiError.code);
+      done();
     });
     // A client that hangs up may get no onResponse: the in-flight gauge must come down anyway, once.
-    app.addHook('onRequestAbort', async (request) => {
-      if (started.delete(request)) httpActiveRequests.dec();
+    app.addHook('onRequestAbort', (request, done) => {
+      if (request.metricsStartedAt !== 0n) {
+        request.metricsStartedAt = 0n;
+        httpActiveRequests.dec();
+      }
+      done();
     });
-    app.addHook('onResponse', async (request, reply) => {
-      const start = started.get(request);
-      if (start === undefined || !started.delete(request)) return;
-      httpActiveRequests.dec();
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const status = reply.statusCode;
-      httpRequestDuration.observe(
-        {
-          // Unmatched paths share one label: a scanner trying paths must not add series.
-          http_route: request.routeOptions.url ?? 'unmatched',
-          http_request_method: METHODS.has(request.method) ? request.method : '_OTHER',
-          http_response_status_code: status,
-        },
-        seconds,
-      );
-      const { operation, operationCount } = request.routeOptions.config ?? {};
-      if (!operation) return;
-      const replayed = reply.getHeader('idempotent-replayed') === 'true';
-      if (replayed) idempotentReplays.inc({ operation });
-      const outcome =
-        status < 400 ? (replayed ? 'replayed' : 'ok') : (errorCodes.get(request) ?? `http_${status}`);
-      moneyOperations.inc({ operation, outcome }, operationCount ? operationCount(request) : 1);
+    app.addHook('onResponse', (request, reply, done) => {
+      const start = request.metricsStartedAt;
+      if (start !== 0n) {
+        request.metricsStartedAt = 0n;
+        httpActiveRequests.dec();
+        countResponse(request, reply.statusCode, reply.getHeader('idempotent-replayed') === 'true', start);
+      }
+      done();
     });
   },
   { name: 'wallet-http-metrics', fastify: '5.x' },
 );
+
+function countResponse(request: FastifyRequest, status: number, replayed: boolean, start: bigint) {
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  httpRequestDuration.observe(
+    {
+      // Unmatched paths share one label: a scanner trying paths must not add series.
+      http_route: request.routeOptions.url ?? 'unmatched',
+      http_request_method: METHODS.has(request.method) ? request.method : '_OTHER',
+      http_response_status_code: status,
+    },
+    seconds,
+  );
+  const { operation, operationCount } = request.routeOptions.config ?? {};
+  if (!operation) return;
+  if (replayed) idempotentReplays.inc({ operation });
+  const outcome =
+    status < 400 ? (replayed ? 'replayed' : 'ok') : (errorCodes.get(request) ?? `http_${status}`);
+  moneyOperations.inc({ operation, outcome }, operationCount ? operationCount(request) : 1);
+}
