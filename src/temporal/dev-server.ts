@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { searchAttributeCliArgs } from './search-attributes.js';
-import { waitUntilServing } from './wait-serving.js';
+import { superviseServer } from './supervise-server.js';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -28,7 +28,6 @@ export interface DevServer {
 }
 
 const STOP_GRACE_MS = 5_000;
-const TAIL_CHARS = 4_000;
 
 /**
  * Runs `temporal server start-dev` on 127.0.0.1 and resolves once it answers gRPC. We start it ourselves
@@ -47,43 +46,11 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
     ? ['nice', ['-n', String(opts.nice), opts.cliPath, ...args]]
     : [opts.cliPath, args];
   const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-  // Keep only the output's tail, for the error message; reading the pipes also keeps the server from blocking.
-  let tail = '';
-  const keep = (chunk: Buffer) => {
-    tail = (tail + chunk.toString()).slice(-TAIL_CHARS);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  // 'close' rather than 'exit': it comes after the pipes are drained, so the tail holds the last words.
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  // A bad cliPath fails here with spawn's own error (e.g. ENOENT naming the path).
-  await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
-  // A test runner that dies must not leave a server holding the port.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-
-  const running = () => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
-  const stop = async () => {
-    process.off('exit', killOnExit);
-    if (!running()) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  const address = `127.0.0.1:${opts.port}`;
-  const died = exited.then((): never => {
-    throw new Error(
-      `temporal dev server exited early (code ${child.exitCode}, signal ${child.signalCode}):\n${tail}`,
-    );
+  const server = await superviseServer(child, {
+    address: `127.0.0.1:${opts.port}`,
+    what: 'temporal dev server',
+    stopGraceMs: STOP_GRACE_MS,
   });
-  try {
-    await Promise.race([waitUntilServing(address, running, 'temporal dev server'), died]);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
   const uiUrl = opts.uiPort === undefined ? undefined : `http://127.0.0.1:${opts.uiPort}`;
-  return { address, uiUrl, stop, process: child };
+  return { ...server, uiUrl };
 }

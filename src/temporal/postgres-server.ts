@@ -13,11 +13,10 @@ import { type EmbeddedServer, startEmbeddedPostgres } from '../db/embedded.js';
 import { findFreeLowPort, findFreePort } from '../net/free-port.js';
 import type { DevServer } from './dev-server.js';
 import { renderServerConfig } from './postgres-server-config.js';
-import { waitUntilServing } from './wait-serving.js';
+import { superviseServer } from './supervise-server.js';
 
 const ENSURE_SCRIPT = fileURLToPath(new URL('../../scripts/ensure-temporal-server.sh', import.meta.url));
 const STOP_GRACE_MS = 10_000;
-const TAIL_CHARS = 4_000;
 
 /** The folder with temporal-server, temporal-sql-tool and schema/: built on first use (minutes, once). */
 export function resolveTemporalServerTools(): string {
@@ -100,7 +99,11 @@ export async function startTemporalOnPostgres(opts: {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    const server = await supervise(child, `127.0.0.1:${ports.frontend}`);
+    const server = await superviseServer(child, {
+      address: `127.0.0.1:${ports.frontend}`,
+      what: 'temporal-server',
+      stopGraceMs: STOP_GRACE_MS,
+    });
     await createDefaultNamespace(server.address);
     return {
       ...server,
@@ -116,39 +119,6 @@ export async function startTemporalOnPostgres(opts: {
     await postgres.stop();
     throw err;
   }
-}
-
-/** Keeps the output's tail for errors, kills the server if this process dies, resolves when it serves. */
-async function supervise(child: ChildProcess, address: string): Promise<DevServer> {
-  let tail = '';
-  const keep = (chunk: Buffer) => {
-    tail = (tail + chunk.toString()).slice(-TAIL_CHARS);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const running = () => child.exitCode === null && child.signalCode === null;
-  const stop = async () => {
-    process.off('exit', killOnExit);
-    if (!running()) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
-  };
-  const died = exited.then((): never => {
-    throw new Error(`temporal-server exited early (code ${child.exitCode}):\n${tail}`);
-  });
-  try {
-    await Promise.race([waitUntilServing(address, running, 'temporal-server'), died]);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return { address, stop, process: child };
 }
 
 async function createDefaultNamespace(address: string) {
