@@ -6,6 +6,7 @@ import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worke
 import type { ReceiptActivities } from '../activities/index.js';
 import type { Config } from '../config.js';
 import { activityInterceptors, workflowSpanSinks } from '../telemetry/temporal.js';
+import { currentTracing } from '../telemetry/tracing.js';
 import { loadWorkflowBundle } from '../temporal/workflow-bundle.js';
 import { describeError, type Logger } from './log.js';
 
@@ -19,14 +20,20 @@ const WORKFLOW_TASK_POLLS = 10;
 const RESTART_MIN_MS = 1_000;
 const RESTART_MAX_MS = 10_000; // a worker waiting for Temporal polls again within 10 s of its return
 
-let bundle: Promise<WorkflowBundle> | undefined;
+const bundles = new Map<boolean, Promise<WorkflowBundle>>();
 
-/** The workflow bundle: the one `npm run build` made, else built once per process (webpack takes seconds). */
+/** The workflow bundle: the one `npm run build` made, else built once per process (webpack takes seconds);
+ *  with the tracing interceptor only while this process traces (src/temporal/workflow-bundle.ts says why). */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= loadWorkflowBundle(WORKFLOWS_PATH).catch((error) => {
-    bundle = undefined;
-    throw error;
-  });
+  const traced = currentTracing() !== undefined;
+  let bundle = bundles.get(traced);
+  if (!bundle) {
+    bundle = loadWorkflowBundle(WORKFLOWS_PATH, { traced }).catch((error) => {
+      bundles.delete(traced);
+      throw error;
+    });
+    bundles.set(traced, bundle);
+  }
   return bundle;
 }
 

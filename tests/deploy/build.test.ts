@@ -54,6 +54,11 @@ describe('npm run build', () => {
     expect(compiled.PREBUILT_BUNDLE).toBe(`${DIST}/workflow-bundle.js`);
     const loaded = await compiled.loadWorkflowBundle('/nonexistent/workflows/index.js');
     expect(loaded.code).toBe(await readFile(`${DIST}/workflow-bundle.js`, 'utf8'));
+    // A tracing worker loads the second bundle; only that one carries the OpenTelemetry workflow interceptor.
+    const traced = await compiled.loadWorkflowBundle('/nonexistent/workflows/index.js', { traced: true });
+    expect(traced.code).toBe(await readFile(`${DIST}/workflow-bundle-traced.js`, 'utf8'));
+    expect(traced.code).toContain('OpenTelemetryInboundInterceptor');
+    expect(loaded.code).not.toContain('OpenTelemetryInboundInterceptor');
   });
 
   it('bundles workflows that replay every recorded history as the source does', async () => {
