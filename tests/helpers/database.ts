@@ -36,6 +36,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const admin = createPool({ url, max: 5 });
   const app = createPool({ url, max: 10, role: 'wallet_app' });
   const worker = createPool({ url, max: 10, role: 'wallet_worker' });
+  // An idle pooled connection that the server ends (a test that terminates backends, a restart) is an
+  // 'error' event on its pool, fatal to the whole file without a listener; the next query simply reconnects.
+  for (const pool of [admin, app, worker]) {
+    pool.on('error', (error) => console.warn(`${name}: an idle connection failed: ${error.message}`));
+  }
   const clients: pg.Client[] = [];
   onFileEnd(async () => {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
