@@ -9,6 +9,13 @@
 
 COMMENT ON SCHEMA wallet IS 'The ledger: users, wallets, the append-only transaction log, holds and the receipt outbox. Change money only through its functions.';
 
+-- ==== domains: single-column rules, checked from the type cache (migration 0017) ====
+COMMENT ON DOMAIN wallet.nonnegative_money IS 'Money that is never negative: a wallet''s balance and held amount.';
+COMMENT ON DOMAIN wallet.positive_money IS 'Money moved or reserved: more than zero, two decimals.';
+COMMENT ON DOMAIN wallet.transaction_kind IS 'transfer, deposit, capture or refund.';
+COMMENT ON DOMAIN wallet.receipt_status IS 'pending (in the outbox) or rendered (its PDF stored).';
+COMMENT ON DOMAIN wallet.hold_status IS 'open, captured, released or expired.';
+
 -- ==== roles (cluster-wide; a migrator without the right to comment on them skips with a notice) ====
 DO $$
 BEGIN

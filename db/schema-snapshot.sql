@@ -15,6 +15,13 @@ SELECT line FROM (
     JOIN pg_class c ON c.oid = k.conrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'wallet'
   UNION ALL
+  SELECT format('domain %s %s %s %s', t.typname, format_type(t.typbasetype, t.typtypmod), k.conname,
+                pg_get_constraintdef(k.oid))
+    FROM pg_type t
+    JOIN pg_namespace n ON n.oid = t.typnamespace AND n.nspname = 'wallet'
+    JOIN pg_constraint k ON k.contypid = t.oid
+   WHERE t.typtype = 'd'
+  UNION ALL
   SELECT format('index %s', pg_get_indexdef(i.indexrelid))
     FROM pg_index i
     JOIN pg_class c ON c.oid = i.indrelid

@@ -60,8 +60,9 @@ BEGIN
       'UTF8'));
     earlier := wallet.claim_idempotency_key(p_sender_id, p_idempotency_key, fingerprint);
     IF earlier.id IS NOT NULL THEN
+      -- ::numeric: RETURN QUERY wants the declared column types exactly, not their domains (migration 0017).
       RETURN QUERY
-        SELECT row_number() OVER (ORDER BY t.id)::integer, t.id, t.receiver_id, t.amount, t.sender_balance_after,
+        SELECT row_number() OVER (ORDER BY t.id)::integer, t.id, t.receiver_id, t.amount::numeric, t.sender_balance_after,
                t.receiver_balance_after, t.created_at, true
           FROM (SELECT * FROM wallet.transactions t
                  WHERE t.sender_id = p_sender_id AND t.id >= earlier.id ORDER BY t.id LIMIT items) t
@@ -146,7 +147,7 @@ BEGIN
   PERFORM wallet.chain_transactions(made_ids);
 
   RETURN QUERY
-  SELECT row_number() OVER (ORDER BY t.id)::integer, t.id, t.receiver_id, t.amount, t.sender_balance_after,
+  SELECT row_number() OVER (ORDER BY t.id)::integer, t.id, t.receiver_id, t.amount::numeric, t.sender_balance_after,
          t.receiver_balance_after, t.created_at, false
     FROM wallet.transactions t WHERE t.id = ANY (made_ids) ORDER BY t.id;
 END

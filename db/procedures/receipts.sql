@@ -158,7 +158,8 @@ BEGIN
          rendered_at = now()
    WHERE r.transaction_id = p_transaction_id AND r.status = 'pending';
   changed := FOUND;
-  RETURN QUERY SELECT r.status, r.pdf_size, r.pdf_sha256, r.rendered_at, changed
+  -- ::text: RETURN QUERY wants the declared column types exactly, not their domains (migration 0017).
+  RETURN QUERY SELECT r.status::text, r.pdf_size, r.pdf_sha256, r.rendered_at, changed
                  FROM wallet.receipts r WHERE r.transaction_id = p_transaction_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'transaction not found' USING ERRCODE = 'W1013',
@@ -268,7 +269,7 @@ BEGIN
   -- A new statement, so a new snapshot: it sees our update and one another worker committed meanwhile.
   -- stored_now: this call stored it, or an earlier attempt of the same renderer (workflow run) did.
   RETURN QUERY
-  SELECT i.id, r.status, r.pdf_size, r.pdf_sha256, r.rendered_at,
+  SELECT i.id, r.status::text, r.pdf_size, r.pdf_sha256, r.rendered_at,
          (coalesce(i.id = ANY (stored_ids), false) OR coalesce(r.rendered_by = i.by, false))
            AND i.n = min(i.n) OVER (PARTITION BY i.id)
     FROM unnest(p_transaction_ids, p_rendered_by) WITH ORDINALITY AS i(id, by, n)

@@ -53,8 +53,9 @@ BEGIN
     earlier := wallet.claim_idempotency_key(original.receiver_id, p_idempotency_key, fingerprint);
     IF earlier.id IS NOT NULL THEN
       -- The totals as that refund left them.
+      -- ::numeric: RETURN QUERY wants the declared column types exactly, not their domains (migration 0017).
       RETURN QUERY
-        SELECT earlier.id, earlier.refund_of, earlier.amount, s.total, original.amount - s.total,
+        SELECT earlier.id, earlier.refund_of, earlier.amount::numeric, s.total, original.amount - s.total,
                earlier.sender_balance_after, earlier.receiver_balance_after, true
           FROM (SELECT sum(t.amount) AS total FROM wallet.transactions t
                  WHERE t.refund_of = original.id AND t.id <= earlier.id) s;
@@ -103,7 +104,7 @@ BEGIN
   INSERT INTO wallet.receipts (transaction_id) VALUES (made.id);
   PERFORM wallet.chain_transactions(ARRAY[made.id]);
 
-  RETURN QUERY SELECT made.id, original.id, made.amount, refunded + made.amount,
+  RETURN QUERY SELECT made.id, original.id, made.amount::numeric, refunded + made.amount,
                       original.amount - refunded - made.amount,
                       made.sender_balance_after, made.receiver_balance_after, false;
 END

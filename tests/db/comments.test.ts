@@ -47,7 +47,7 @@ const UNCOMMENTED = `
      AND obj_description(p.oid, 'pg_proc') IS NULL
   ORDER BY 1`;
 
-/** Every comment on an object of schema wallet, and on the two roles. */
+/** Every comment on an object of schema wallet (its domains included), and on the two roles. */
 const ALL_COMMENTS = `
   SELECT d.classoid::regclass::text AS catalog, d.objoid::text AS object, d.objsubid AS sub, d.description
     FROM pg_description d
@@ -56,6 +56,8 @@ const ALL_COMMENTS = `
       OR (d.classoid = 'pg_class'::regclass AND d.objoid IN (SELECT c.oid FROM pg_class c
             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'wallet'))
       OR (d.classoid = 'pg_namespace'::regclass AND d.objoid = 'wallet'::regnamespace)
+      OR (d.classoid = 'pg_type'::regclass AND d.objoid IN (SELECT t.oid FROM pg_type t
+            JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'wallet' AND t.typtype = 'd'))
   UNION ALL
   SELECT 'pg_authid', rolname, 0, shobj_description(r.oid, 'pg_authid') FROM pg_roles r
    WHERE rolname = ANY (${ROLES})
