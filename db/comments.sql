@@ -162,5 +162,6 @@ COMMENT ON FUNCTION wallet.reject_transaction_change IS 'Trigger: transactions a
 COMMENT ON FUNCTION wallet.refuse_deleting_history IS 'Trigger: no user or wallet with history is deleted or truncated (23001).';
 COMMENT ON FUNCTION wallet.guard_hold_change IS 'Trigger: a hold''s terms never change and it closes exactly once; no DELETE or TRUNCATE (W1025).';
 COMMENT ON FUNCTION wallet.genesis IS 'Internal: the fixed hash a wallet''s chain starts from (docs/books.md).';
+COMMENT ON FUNCTION wallet.entries_before IS 'Internal: how many of a wallet''s entries are dated before an instant, by a binary search over the entry numbers (entry times never go backwards).';
 COMMENT ON FUNCTION wallet.entry_hash IS 'Internal: sha256 of the previous hash and an entry''s canonical bytes (docs/books.md).';
 COMMENT ON FUNCTION wallet.chain_transactions IS 'Internal: appends the entries of new transactions to their wallets'' chains, under the wallet locks already held.';

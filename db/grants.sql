@@ -84,6 +84,7 @@ REVOKE ALL ON FUNCTION wallet.sweep_expired_holds FROM PUBLIC;
 -- DBA's checks, owner only like wallet.audit.
 REVOKE ALL ON FUNCTION wallet.genesis FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.entry_hash FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.entries_before FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.chain_transactions FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.refunded_total FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.reject_entry_change FROM PUBLIC;

@@ -93,8 +93,38 @@ BEGIN
 END
 $$;
 
+-- How many of the wallet's entries are dated before p_at: the number of the last one, since entries are
+-- numbered 1..n and their times never go backwards with the number (docs/books.md). A binary search over the
+-- numbers by the primary key finds it in about log2(n) probes, so no movement pays for an index on time.
+-- Read in the caller's snapshot (STABLE); the entries alone decide, not the head kept on the wallet row.
+CREATE OR REPLACE FUNCTION wallet.entries_before(p_user_id bigint, p_at timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = wallet, pg_temp
+AS $$
+DECLARE
+  below bigint := 0; -- entries 1..below are dated before p_at (none, to begin with)
+  upper bigint;      -- entries from upper on are not (from one past the last, to begin with)
+  middle bigint;
+  at timestamptz;
+BEGIN
+  SELECT w.entries + 1 INTO upper FROM wallet.wallets w WHERE w.user_id = p_user_id;
+  WHILE upper - below > 1 LOOP
+    middle := below + (upper - below) / 2;
+    SELECT e.created_at INTO at FROM wallet.entries e WHERE e.user_id = p_user_id AND e.entry = middle;
+    IF at < p_at THEN
+      below := middle;
+    ELSE
+      upper := middle;
+    END IF;
+  END LOOP;
+  RETURN below;
+END
+$$;
+
 -- The balance right after the last entry at or before p_at (0.00 before the first); NULL for no such wallet.
--- Holds never change a balance, only what is available, so they play no part here.
+-- Holds never change a balance, only what is available, so they play no part here. "At or before" is
+-- "before the next microsecond", a timestamp's resolution.
 CREATE OR REPLACE FUNCTION wallet.balance_at(p_user_id bigint, p_at timestamptz)
 RETURNS numeric
 LANGUAGE sql STABLE
@@ -102,8 +132,9 @@ SECURITY DEFINER
 SET search_path = wallet, pg_temp
 AS $$
   SELECT coalesce((SELECT e.balance_after FROM wallet.entries e
-                    WHERE e.user_id = w.user_id AND e.created_at <= p_at
-                    ORDER BY e.created_at DESC, e.entry DESC LIMIT 1), 0.00::numeric(20, 2))
+                    WHERE e.user_id = w.user_id
+                      AND e.entry = wallet.entries_before(w.user_id, p_at + interval '1 microsecond')),
+                  0.00::numeric(20, 2))
     FROM wallet.wallets w WHERE w.user_id = p_user_id
 $$;
 
@@ -118,8 +149,9 @@ AS $$
     FROM wallet.wallets w WHERE w.user_id = p_user_id
 $$;
 
--- The entries with times in [p_from, p_to), oldest first. Pages: p_limit rows after entry p_after_entry
--- (the last entry of the previous page), by the (user_id, created_at, entry) index: entry order is time order.
+-- The entries with times in [p_from, p_to), oldest first: the numbers after the last entry before p_from up to
+-- the last before p_to (wallet.entries_before). Pages: p_limit rows after entry p_after_entry (the last entry
+-- of the previous page).
 CREATE OR REPLACE FUNCTION wallet.statement(
   p_user_id bigint, p_from timestamptz, p_to timestamptz, p_after_entry bigint DEFAULT NULL,
   p_limit integer DEFAULT NULL)
@@ -131,11 +163,11 @@ SET search_path = wallet, pg_temp
 AS $$
   SELECT e.entry, e.transaction_id, e.kind, CASE WHEN e.amount < 0 THEN 'sent' ELSE 'received' END,
          e.counterparty_id, abs(e.amount), e.balance_after, e.created_at, encode(e.hash, 'hex')
-    FROM wallet.entries e
-    LEFT JOIN wallet.entries a ON a.user_id = p_user_id AND a.entry = p_after_entry
-   WHERE e.user_id = p_user_id AND e.created_at >= p_from AND e.created_at < p_to
-     AND (e.created_at, e.entry) > (coalesce(a.created_at, p_from), coalesce(p_after_entry, -1))
-   ORDER BY e.created_at, e.entry
+    FROM (SELECT wallet.entries_before(p_user_id, p_from) AS first_before,
+                 wallet.entries_before(p_user_id, p_to) AS last) r
+    JOIN wallet.entries e ON e.user_id = p_user_id
+                         AND e.entry > greatest(r.first_before, coalesce(p_after_entry, 0)) AND e.entry <= r.last
+   ORDER BY e.entry
    LIMIT p_limit
 $$;
 
@@ -150,18 +182,16 @@ SET search_path = wallet, pg_temp
 AS $$
   SELECT coalesce(o.balance_after, 0.00::numeric(20, 2)), coalesce(c.balance_after, 0.00::numeric(20, 2)),
          coalesce(p.total_in, 0.00::numeric(20, 2)), coalesce(p.total_out, 0.00::numeric(20, 2)), p.n,
-         coalesce(c.entry, 0), encode(coalesce(c.hash, wallet.genesis(w.user_id)), 'hex')
+         r.last, encode(coalesce(c.hash, wallet.genesis(w.user_id)), 'hex')
     FROM wallet.wallets w
-    LEFT JOIN LATERAL (SELECT e.balance_after FROM wallet.entries e
-                        WHERE e.user_id = w.user_id AND e.created_at < p_from
-                        ORDER BY e.created_at DESC, e.entry DESC LIMIT 1) o ON true
-    LEFT JOIN LATERAL (SELECT e.balance_after, e.entry, e.hash FROM wallet.entries e
-                        WHERE e.user_id = w.user_id AND e.created_at < p_to
-                        ORDER BY e.created_at DESC, e.entry DESC LIMIT 1) c ON true
+    CROSS JOIN LATERAL (SELECT wallet.entries_before(w.user_id, p_from) AS first_before,
+                               wallet.entries_before(w.user_id, p_to) AS last) r
+    LEFT JOIN wallet.entries o ON o.user_id = w.user_id AND o.entry = r.first_before
+    LEFT JOIN wallet.entries c ON c.user_id = w.user_id AND c.entry = r.last
     CROSS JOIN LATERAL (SELECT sum(e.amount) FILTER (WHERE e.amount > 0) AS total_in,
                                -sum(e.amount) FILTER (WHERE e.amount < 0) AS total_out, count(*) AS n
                           FROM wallet.entries e
-                         WHERE e.user_id = w.user_id AND e.created_at >= p_from AND e.created_at < p_to) p
+                         WHERE e.user_id = w.user_id AND e.entry > r.first_before AND e.entry <= r.last) p
    WHERE w.user_id = p_user_id
 $$;
 

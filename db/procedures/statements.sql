@@ -89,8 +89,9 @@ SET search_path = wallet, pg_temp
 AS $$
   SELECT w.user_id FROM wallet.wallets w
    WHERE w.user_id > p_after_user
-     AND EXISTS (SELECT 1 FROM wallet.entries e
-                  WHERE e.user_id = w.user_id AND e.created_at >= p_from AND e.created_at < p_to)
+     -- A wallet whose last entry is older than the period has none in it: no search.
+     AND (SELECT e.created_at FROM wallet.entries e WHERE e.user_id = w.user_id AND e.entry = w.entries) >= p_from
+     AND wallet.entries_before(w.user_id, p_to) > wallet.entries_before(w.user_id, p_from)
      AND NOT EXISTS (SELECT 1 FROM wallet.statements s
                       WHERE s.user_id = w.user_id AND s.period_from = p_from AND s.period_to = p_to)
    ORDER BY w.user_id
