@@ -2,11 +2,13 @@
 // the cap, the cap with its flag above it (never a made-up number), each count capped on its own, rendered
 // receipts never counted, and the oldest pending time exact at any backlog ("more than 10,000, and the oldest
 // is 40 minutes old"). The backlog grows through the file, as after an outage; what reads it is wallet_app, as
-// GET /ready does. The cost is checked by plan in tests/db/dispatcher-plans.test.ts.
+// GET /ready does. Its plan reads one past the cap of each partial index, also when nearly every receipt is
+// pending (tests/db/dispatcher-plans.test.ts checks it in the shape of an outage's backlog).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ledger } from '../../src/db/ledger.js';
 import { RECEIPT_BACKLOG_COUNT_CAP as CAP } from '../../src/db/rows.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { nestedPlans, receiptsAccess, receiptsRowsRead } from '../helpers/nested-plans.js';
 import { fillReceiptBacklog } from '../helpers/receipt-backlog.js';
 
 let db: TestDatabase;
@@ -80,6 +82,21 @@ describe('wallet.receipt_backlog()', () => {
         oldest_pending_at: oldest,
       });
     }
+  });
+
+  it('reads one past the cap of each partial index, not the backlog, when most receipts are pending', async () => {
+    // Here 30,001 pending after 10,500 rendered: a plan that scans the table and stops at the LIMIT would read
+    // the rendered history first, so the bound is checked on the rows each node read (auto_explain).
+    const session = await db.client();
+    const run = await nestedPlans(session);
+    const plans = await run('SELECT * FROM wallet.receipt_backlog()');
+    const detail = JSON.stringify(plans, null, 1);
+    expect(receiptsAccess(plans), detail).toEqual([
+      'Index Only Scan receipts_pending',
+      'Index Only Scan receipts_pending',
+      'Index Only Scan receipts_unstarted',
+    ]);
+    expect(receiptsRowsRead(plans), detail).toBeLessThanOrEqual(2 * (CAP + 1) + 1);
   });
 
   it('caps each count on its own: more than the cap pending, an exact few unstarted', async () => {
