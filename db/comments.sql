@@ -124,7 +124,8 @@ COMMENT ON FUNCTION wallet.statement_summary IS 'Opening and closing balance, to
 COMMENT ON FUNCTION wallet.statement_pdf_for IS 'The stored statement PDF of a wallet and closed period, if rendered; W1050 for a period not over yet.';
 
 -- ==== functions of the receipt pipeline (wallet_worker; the API also marks and reads the backlog) ====
-COMMENT ON FUNCTION wallet.receipt_backlog IS 'receipt_backlog(): receipts not yet rendered, those without a workflow yet, and the oldest pending one''s time (GET /ready).';
+COMMENT ON FUNCTION wallet.receipt_backlog IS 'receipt_backlog(): receipts not yet rendered and those without a workflow yet, each exact up to receipt_backlog_count_cap() (10,000) and the cap with its _capped flag true above it, and the oldest pending one''s time, exact (GET /ready, the backlog gauges).';
+COMMENT ON FUNCTION wallet.receipt_backlog_count_cap IS 'receipt_backlog_count_cap(): where receipt_backlog()''s counts stop (10,000), so that its cost does not grow with the backlog.';
 COMMENT ON FUNCTION wallet.mark_receipts_started IS 'mark_receipts_started(ids[]): records that the receipts'' workflows were started and ends their leases; returns how many.';
 COMMENT ON FUNCTION wallet.claim_receipts IS 'claim_receipts(claimer, limit, lease, restart_after): leases pending receipts without a workflow (SKIP LOCKED, committed at once) for the dispatcher.';
 COMMENT ON FUNCTION wallet.release_receipts IS 'release_receipts(claimer, ids[]): gives back leases whose workflow start failed, for the next poll.';

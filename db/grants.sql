@@ -70,6 +70,8 @@ REVOKE ALL ON FUNCTION wallet.max_balance FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.reject_transaction_change FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.refuse_deleting_history FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.audit FROM PUBLIC;
+-- Where receipt_backlog's counts stop: read inside it (and by the owner in psql).
+REVOKE ALL ON FUNCTION wallet.receipt_backlog_count_cap FROM PUBLIC;
 -- Holds' internals (called inside hold, capture, release and transfer), its trigger and the DBA's sweep.
 REVOKE ALL ON FUNCTION wallet.check_available FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.claim_hold_key FROM PUBLIC;

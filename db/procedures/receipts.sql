@@ -290,19 +290,44 @@ AS $$
    WHERE r.transaction_id = p_transaction_id AND (t.sender_id = p_user_id OR t.receiver_id = p_user_id)
 $$;
 
--- For /ready and operators. The counts read only the partial indexes (index-only scans: no table rows, no
--- join); the oldest pending receipt is that of the lowest pending id (one index entry; a transaction that took
--- its id after another but started before it can be older by the length of a transaction), where there used
--- to be a join of every pending receipt with its transaction. The counts still grow with the backlog, at an
--- index-only scan's pace: bench/receipts/dispatcher-queries.ts shows by how much.
+-- Where /ready's and the backlog metric's counts stop. Above it the exact number changes no decision: 10,000
+-- receipts are over 3 minutes of transfers at 50 a second and about 8 minutes of draining at 20 a second, and
+-- how late receipts are is oldest_pending_at's to say, exactly. Counting 10,001 entries of a partial index,
+-- index-only, is about a millisecond, so a scrape a second per process stays cheap at any backlog (180,000
+-- after an hour's Temporal outage at 50 TPS). IMMUTABLE and plain SQL: inlined, so each LIMIT below is a
+-- constant when planned (a parameter would leave the planner guessing how many rows it stops at).
+-- src/db/rows.ts (RECEIPT_BACKLOG_COUNT_CAP) quotes it; tests/db/receipt-backlog.test.ts checks the two agree.
+CREATE OR REPLACE FUNCTION wallet.receipt_backlog_count_cap()
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT 10000 $$;
+
+-- For /ready, the backlog metric and operators, at the same cost whatever the backlog. Each count reads at
+-- most cap + 1 entries of its partial index (index-only scans: no table rows, no join) and is exact up to the
+-- cap; above it the count is the cap and its _capped flag is true ("more than 10,000"), never a made-up
+-- number. The oldest pending receipt is that of the lowest pending id (one index entry and one transaction
+-- row, exact at any backlog; a transaction that took its id after another but started before it can be older
+-- by the length of a transaction). A count needs no order, but ORDER BY the indexes' key keeps the plan on
+-- them in every shape: without it, when most rows are pending, a sequential scan that stops at the LIMIT
+-- looks as cheap, and it reads whatever rendered history lies before the pending rows
+-- (tests/db/receipt-backlog.test.ts checks the plan). The result columns changed (the flags), which CREATE OR
+-- REPLACE cannot do: hence the DROP (the migration that carries this file re-applies the grants and comments).
+DROP FUNCTION IF EXISTS wallet.receipt_backlog();
 CREATE OR REPLACE FUNCTION wallet.receipt_backlog()
-RETURNS TABLE (pending bigint, unstarted bigint, oldest_pending_at timestamptz)
+RETURNS TABLE (pending bigint, pending_capped boolean, unstarted bigint, unstarted_capped boolean,
+               oldest_pending_at timestamptz)
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = wallet, pg_temp
 AS $$
-  SELECT (SELECT count(*) FROM wallet.receipts r WHERE r.status = 'pending'),
-         (SELECT count(*) FROM wallet.receipts r WHERE r.status = 'pending' AND r.workflow_started_at IS NULL),
+  SELECT least(p.n, wallet.receipt_backlog_count_cap()), p.n > wallet.receipt_backlog_count_cap(),
+         least(u.n, wallet.receipt_backlog_count_cap()), u.n > wallet.receipt_backlog_count_cap(),
          (SELECT t.created_at FROM wallet.receipts r JOIN wallet.transactions t ON t.id = r.transaction_id
            WHERE r.status = 'pending' ORDER BY r.transaction_id LIMIT 1)
+    FROM (SELECT count(*) AS n
+            FROM (SELECT FROM wallet.receipts r WHERE r.status = 'pending'
+                   ORDER BY r.transaction_id LIMIT wallet.receipt_backlog_count_cap() + 1) s) p,
+         (SELECT count(*) AS n
+            FROM (SELECT FROM wallet.receipts r WHERE r.status = 'pending' AND r.workflow_started_at IS NULL
+                   ORDER BY r.transaction_id LIMIT wallet.receipt_backlog_count_cap() + 1) s) u
 $$;

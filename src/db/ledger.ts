@@ -1,7 +1,7 @@
 // Typed calls to the SQL functions of db/procedures. Money is the exact string PostgreSQL returns.
 import type pg from 'pg';
 import { countDatabaseError } from '../metrics/pool.js';
-import type { ReceiptDocumentRow, StatementSummary } from './rows.js';
+import type { ReceiptBacklog, ReceiptDocumentRow, StatementSummary } from './rows.js';
 
 type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
@@ -230,12 +230,9 @@ export const ledger = {
       [userId, transactionId],
     ),
 
-  receiptBacklog: (db: Queryable) =>
-    one<{ pending: number; unstarted: number; oldest_pending_at: Date | null }>(
-      db,
-      'SELECT * FROM wallet.receipt_backlog()',
-      [],
-    ),
+  /** Counts exact up to wallet.receipt_backlog_count_cap() (10,000); above it the count is the cap and its
+   *  _capped flag is true, so the call costs the same at any backlog. */
+  receiptBacklog: (db: Queryable) => one<ReceiptBacklog>(db, 'SELECT * FROM wallet.receipt_backlog()', []),
 
   /** The dispatcher's lease (db/procedures/receipts.sql): claimed and committed in one statement. */
   claimReceipts: (db: Queryable, claimer: string, limit: number, leaseMs: number) =>

@@ -28,3 +28,18 @@ export interface StatementSummary {
   closing_entry: number;
   closing_hash: string | null;
 }
+
+/** Where wallet.receipt_backlog()'s counts stop: wallet.receipt_backlog_count_cap() in db/procedures/receipts.sql
+ *  says why 10,000 (tests/db/receipt-backlog.test.ts checks the two agree). Quoted by /ready's schema and the
+ *  backlog gauges' help. */
+export const RECEIPT_BACKLOG_COUNT_CAP = 10_000;
+
+/** A row of wallet.receipt_backlog(): each count is exact up to RECEIPT_BACKLOG_COUNT_CAP; above it the count is
+ *  the cap and its _capped flag is true ("more than 10,000"). The oldest pending time is exact. */
+export interface ReceiptBacklog {
+  pending: number;
+  pending_capped: boolean;
+  unstarted: number;
+  unstarted_capped: boolean;
+  oldest_pending_at: Date | null;
+}

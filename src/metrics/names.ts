@@ -5,6 +5,7 @@
 // templates, methods, statuses, outcomes, SQLSTATE classes), never ids, usernames or keys. HTTP names follow
 // OpenTelemetry's semantic conventions as Prometheus spells them (http.server.request.duration).
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RECEIPT_BACKLOG_COUNT_CAP } from '../db/rows.js';
 
 /** What the API process serves on METRICS_PORT. */
 export const apiRegistry = new Registry();
@@ -149,11 +150,21 @@ export const DISPATCHER_STATE = {
   name: 'wallet_dispatcher_state',
   help: 'The dispatcher state: 1 for the current one of starting, failing, stopped',
 } as const;
+// The counts stop at the cap (wallet.receipt_backlog() costs the same at any backlog): the gauges saturate
+// there and wallet_receipts_backlog_capped says which one is "more than". The oldest age stays exact.
+const CAP = RECEIPT_BACKLOG_COUNT_CAP.toLocaleString('en');
 export const BACKLOG_METRICS = {
-  pending: { name: 'wallet_receipts_pending', help: 'Receipts not rendered yet (the database count)' },
+  pending: {
+    name: 'wallet_receipts_pending',
+    help: `Receipts not rendered yet (the database count), saturating at ${CAP}: see wallet_receipts_backlog_capped`,
+  },
   unstarted: {
     name: 'wallet_receipts_unstarted',
-    help: 'Pending receipts whose workflow has not been started yet',
+    help: `Pending receipts whose workflow has not been started yet, saturating at ${CAP}`,
+  },
+  capped: {
+    name: 'wallet_receipts_backlog_capped',
+    help: `1 when the count (pending or unstarted) is above ${CAP} and its gauge shows ${CAP}, else 0`,
   },
   oldestAge: {
     name: 'wallet_receipt_oldest_pending_age_seconds',

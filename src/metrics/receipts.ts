@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import { Gauge } from 'prom-client';
 import { ledger } from '../db/ledger.js';
+import type { ReceiptBacklog as Backlog } from '../db/rows.js';
 import {
   BACKLOG_METRICS,
   DISPATCHER_STATE,
@@ -46,7 +47,6 @@ export async function measureStore<T>(store: () => Promise<T>): Promise<T> {
 
 // ---- read at scrape time ----
 
-type Backlog = { pending: number; unstarted: number; oldest_pending_at: Date | null };
 const BACKLOG_MIN_INTERVAL_MS = 1000;
 let backlogPool: Pick<pg.Pool, 'query'> | undefined;
 let lastBacklog: { at: number; value: Promise<Backlog | undefined> } | undefined;
@@ -80,6 +80,19 @@ function backlogGauge(metric: { name: string; help: string }, read: (b: Backlog)
 
 backlogGauge(BACKLOG_METRICS.pending, (b) => b.pending);
 backlogGauge(BACKLOG_METRICS.unstarted, (b) => b.unstarted);
+const backlogCapped = new Gauge({
+  ...BACKLOG_METRICS.capped,
+  labelNames: ['count'] as const,
+  registers: [workerRegistry],
+  async collect() {
+    const value = await backlog();
+    if (!value) return;
+    this.set({ count: 'pending' }, value.pending_capped ? 1 : 0);
+    this.set({ count: 'unstarted' }, value.unstarted_capped ? 1 : 0);
+  },
+});
+// Both series from the start, as the unlabelled gauges are, so an alert on them never sees nothing.
+for (const count of ['pending', 'unstarted']) backlogCapped.set({ count }, 0);
 backlogGauge(BACKLOG_METRICS.oldestAge, (b) =>
   b.oldest_pending_at ? Math.max(0, (Date.now() - b.oldest_pending_at.getTime()) / 1000) : 0,
 );

@@ -33,7 +33,12 @@ describe('health and readiness', () => {
     const body = res.json();
     expect(body).toMatchObject({ status: 'ready', database: 'up', temporal: 'up' });
     // The file's database is fresh and nothing starts workflows here: that deposit is the whole backlog.
-    expect(body.receipt_backlog).toMatchObject({ pending: 1, unstarted: 1 });
+    expect(body.receipt_backlog).toMatchObject({
+      pending: 1,
+      pending_capped: false,
+      unstarted: 1,
+      unstarted_capped: false,
+    });
     expect(Date.parse(body.receipt_backlog.oldest_pending_at)).not.toBeNaN();
     expect(u.id).toBeGreaterThan(0);
   });

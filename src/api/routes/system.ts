@@ -1,9 +1,11 @@
 // Liveness and readiness, for load balancers and operators. Neither needs credentials nor reveals any user data.
 import type { FastifyInstance } from 'fastify';
 import { ledger } from '../../db/ledger.js';
+import { RECEIPT_BACKLOG_COUNT_CAP } from '../../db/rows.js';
 import type { AppContext } from '../context.js';
 
 const DB_CHECK_MS = 1000;
+const CAP = RECEIPT_BACKLOG_COUNT_CAP.toLocaleString('en');
 
 const readyResponse = {
   type: 'object',
@@ -19,12 +21,26 @@ const readyResponse = {
     temporal: { type: 'string', enum: ['up', 'down', 'disabled'] },
     receipt_backlog: {
       type: ['object', 'null'],
-      description: 'Receipts not rendered yet; null when the database is down',
-      required: ['pending', 'unstarted', 'oldest_pending_at'],
+      description:
+        `Receipts not rendered yet; null when the database is down. The counts stop at ${CAP}, so that ` +
+        `this answer costs the same at any backlog: each is exact up to ${CAP}; above, it is ${CAP} and its ` +
+        '_capped flag is true (more than that many). oldest_pending_at is always exact: how late receipts are.',
+      required: ['pending', 'pending_capped', 'unstarted', 'unstarted_capped', 'oldest_pending_at'],
       properties: {
-        pending: { type: 'integer' },
-        unstarted: { type: 'integer', description: 'Pending receipts whose workflow has not been started' },
-        oldest_pending_at: { type: ['string', 'null'], format: 'date-time' },
+        pending: { type: 'integer', minimum: 0, maximum: RECEIPT_BACKLOG_COUNT_CAP },
+        pending_capped: { type: 'boolean', description: `true: more than ${CAP} receipts are pending` },
+        unstarted: {
+          type: 'integer',
+          minimum: 0,
+          maximum: RECEIPT_BACKLOG_COUNT_CAP,
+          description: 'Pending receipts whose workflow has not been started',
+        },
+        unstarted_capped: { type: 'boolean', description: `true: more than ${CAP} are unstarted` },
+        oldest_pending_at: {
+          type: ['string', 'null'],
+          format: 'date-time',
+          description: "When the oldest pending receipt's transaction was made; null when none is pending",
+        },
       },
     },
     receipt_starts: {
