@@ -163,7 +163,8 @@ BEGIN
          rendered_at = now()
    WHERE r.transaction_id = p_transaction_id AND r.status = 'pending';
   changed := FOUND;
-  RETURN QUERY SELECT r.status, r.pdf_size, r.pdf_sha256, r.rendered_at, changed
+  -- ::text: RETURN QUERY wants the declared column types exactly, not their domains (migration 0017).
+  RETURN QUERY SELECT r.status::text, r.pdf_size, r.pdf_sha256, r.rendered_at, changed
                  FROM wallet.receipts r WHERE r.transaction_id = p_transaction_id;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'transaction not found' USING ERRCODE = 'W1013',
@@ -273,7 +274,7 @@ BEGIN
   -- A new statement, so a new snapshot: it sees our update and one another worker committed meanwhile.
   -- stored_now: this call stored it, or an earlier attempt of the same renderer (workflow run) did.
   RETURN QUERY
-  SELECT i.id, r.status, r.pdf_size, r.pdf_sha256, r.rendered_at,
+  SELECT i.id, r.status::text, r.pdf_size, r.pdf_sha256, r.rendered_at,
          (coalesce(i.id = ANY (stored_ids), false) OR coalesce(r.rendered_by = i.by, false))
            AND i.n = min(i.n) OVER (PARTITION BY i.id)
     FROM unnest(p_transaction_ids, p_rendered_by) WITH ORDINALITY AS i(id, by, n)
@@ -427,6 +428,7 @@ REVOKE ALL ON FUNCTION wallet.sweep_expired_holds FROM PUBLIC;
 -- DBA's checks, owner only like wallet.audit.
 REVOKE ALL ON FUNCTION wallet.genesis FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.entry_hash FROM PUBLIC;
+REVOKE ALL ON FUNCTION wallet.entries_before FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.chain_transactions FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.refunded_total FROM PUBLIC;
 REVOKE ALL ON FUNCTION wallet.reject_entry_change FROM PUBLIC;
@@ -448,6 +450,13 @@ REVOKE ALL ON FUNCTION wallet.reject_statement_change FROM PUBLIC;
 -- this file (any procedures migration does).
 
 COMMENT ON SCHEMA wallet IS 'The ledger: users, wallets, the append-only transaction log, holds and the receipt outbox. Change money only through its functions.';
+
+-- ==== domains: single-column rules, checked from the type cache (migration 0017) ====
+COMMENT ON DOMAIN wallet.nonnegative_money IS 'Money that is never negative: a wallet''s balance and held amount.';
+COMMENT ON DOMAIN wallet.positive_money IS 'Money moved or reserved: more than zero, two decimals.';
+COMMENT ON DOMAIN wallet.transaction_kind IS 'transfer, deposit, capture or refund.';
+COMMENT ON DOMAIN wallet.receipt_status IS 'pending (in the outbox) or rendered (its PDF stored).';
+COMMENT ON DOMAIN wallet.hold_status IS 'open, captured, released or expired.';
 
 -- ==== roles (cluster-wide; a migrator without the right to comment on them skips with a notice) ====
 DO $$
@@ -596,5 +605,6 @@ COMMENT ON FUNCTION wallet.reject_transaction_change IS 'Trigger: transactions a
 COMMENT ON FUNCTION wallet.refuse_deleting_history IS 'Trigger: no user or wallet with history is deleted or truncated (23001).';
 COMMENT ON FUNCTION wallet.guard_hold_change IS 'Trigger: a hold''s terms never change and it closes exactly once; no DELETE or TRUNCATE (W1025).';
 COMMENT ON FUNCTION wallet.genesis IS 'Internal: the fixed hash a wallet''s chain starts from (docs/books.md).';
+COMMENT ON FUNCTION wallet.entries_before IS 'Internal: how many of a wallet''s entries are dated before an instant, by a binary search over the entry numbers (entry times never go backwards).';
 COMMENT ON FUNCTION wallet.entry_hash IS 'Internal: sha256 of the previous hash and an entry''s canonical bytes (docs/books.md).';
 COMMENT ON FUNCTION wallet.chain_transactions IS 'Internal: appends the entries of new transactions to their wallets'' chains, under the wallet locks already held.';
