@@ -1,5 +1,5 @@
 // `npm run build` makes what the image runs: compiled JavaScript that plain node starts (no tsx), and a
-// workflow bundle that replays the recorded receipt histories exactly as the source does (replay.test.ts).
+// workflow bundle that replays the recorded workflow histories exactly as the source does (replay.test.ts).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -64,8 +64,9 @@ describe('npm run build', () => {
   it('bundles workflows that replay every recorded history as the source does', async () => {
     const code = await readFile(`${DIST}/workflow-bundle.js`, 'utf8');
     const histories = await fixtures();
-    // The current receipt workflow's three, the earlier versions' (v1-*, v2-*) and the batch workflow's two.
-    expect(histories).toHaveLength(11);
+    // The current receipt workflow's three, the earlier versions' (v1-*, v2-*), the batch workflow's two and
+    // the statement workflows' two (statement-rendered, monthly-rendered).
+    expect(histories).toHaveLength(13);
     const results = [];
     for await (const result of Worker.runReplayHistories({ workflowBundle: { code } }, histories))
       results.push(result);

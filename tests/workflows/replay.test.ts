@@ -6,7 +6,10 @@
 // the current version's histories on purpose:
 //   RECORD_RECEIPT_HISTORIES=1 npx vitest run tests/workflows
 // batch-*.json are receiptBatchWorkflow's (a batch printed whole; one with an item that fell out to its own
-// workflow), re-recorded on purpose with RECORD_BATCH_HISTORIES=1.
+// workflow), re-recorded on purpose with RECORD_BATCH_HISTORIES=1. statement-rendered.json is
+// statementWorkflow's (one statement printed) and monthly-rendered.json monthlyStatementsWorkflow's (the
+// Schedule's run over two wallets, each statement a child workflow), re-recorded with
+// RECORD_STATEMENT_HISTORIES=1.
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +18,7 @@ import { quietTemporalRuntime } from '../helpers/receipt-worker.js';
 import { fixtures } from './histories.js';
 import { recordBatchHistories } from './record-batch-histories.js';
 import { recordHistories } from './record-histories.js';
+import { recordStatementHistories } from './record-statement-histories.js';
 
 const NONDETERMINISTIC = fileURLToPath(new URL('./nondeterministic/index.ts', import.meta.url));
 
@@ -25,19 +29,35 @@ async function replay(workflowsPath: string) {
   return results;
 }
 
-describe('receiptWorkflow replay', () => {
+/** The events of one fixture that carry the given attributes. */
+async function eventsWith(workflowId: string, key: string): Promise<Record<string, unknown>[]> {
+  const fixture = (await fixtures()).find((f) => f.workflowId === workflowId);
+  if (!fixture) throw new Error(`no ${workflowId} fixture`);
+  const events = (fixture.history as { events: Record<string, unknown>[] }).events;
+  return events
+    .filter((e) => e[key] !== undefined && e[key] !== null)
+    .map((e) => e[key] as Record<string, unknown>);
+}
+
+describe('workflow replay', () => {
   beforeAll(async () => {
     quietTemporalRuntime();
     if (process.env.RECORD_RECEIPT_HISTORIES === '1') console.log('recorded', await recordHistories());
     if (process.env.RECORD_BATCH_HISTORIES === '1') console.log('recorded', await recordBatchHistories());
-  }, 180_000);
+    if (process.env.RECORD_STATEMENT_HISTORIES === '1')
+      console.log('recorded', await recordStatementHistories());
+  }, 240_000);
 
-  it('has recorded histories of a transfer, a deposit, a missing transaction and batches, of every version', async () => {
+  it('has recorded histories of a transfer, a deposit, a missing transaction and batches, of every version, and of statements', async () => {
     const names = ['deposit-rendered', 'missing-transaction', 'transfer-rendered'];
     expect((await fixtures()).map((f) => f.workflowId)).toEqual([
       'batch-fell-out',
       'batch-rendered',
-      ...names,
+      'deposit-rendered',
+      'missing-transaction',
+      'monthly-rendered',
+      'statement-rendered',
+      'transfer-rendered',
       ...names.map((n) => `v1-${n}`),
       ...names.map((n) => `v2-${n}`),
     ]);
@@ -58,14 +78,43 @@ describe('receiptWorkflow replay', () => {
     expect(present('upsertWorkflowSearchAttributesEventAttributes')).toHaveLength(0);
   });
 
+  it('shows a statement printed by one activity, and the monthly run fanning out to child statements', async () => {
+    const scheduled = (id: string) =>
+      eventsWith(id, 'activityTaskScheduledEventAttributes').then((a) =>
+        a.map((e) => (e.activityType as { name: string }).name),
+      );
+    expect(await scheduled('statement-rendered')).toEqual(['printStatement']);
+    expect(await eventsWith('statement-rendered', 'workflowExecutionCompletedEventAttributes')).toHaveLength(
+      1,
+    );
+    // One page of wallets (fewer than a page: no continue-as-new), then one child statement per wallet.
+    expect(await scheduled('monthly-rendered')).toEqual(['statementWallets']);
+    const children = await eventsWith(
+      'monthly-rendered',
+      'startChildWorkflowExecutionInitiatedEventAttributes',
+    );
+    expect(children.map((c) => (c.workflowType as { name: string }).name)).toEqual([
+      'statementWorkflow',
+      'statementWorkflow',
+    ]);
+    expect(children.map((c) => c.workflowId)).toEqual([
+      expect.stringMatching(/^statement-\d+-/),
+      expect.stringMatching(/^statement-\d+-/),
+    ]);
+    expect(
+      await eventsWith('monthly-rendered', 'childWorkflowExecutionCompletedEventAttributes'),
+    ).toHaveLength(2);
+    expect(await eventsWith('monthly-rendered', 'workflowExecutionCompletedEventAttributes')).toHaveLength(1);
+  });
+
   it('replays every recorded history without a determinism error', async () => {
     const results = await replay(WORKFLOWS_PATH);
-    expect(results).toHaveLength(11);
+    expect(results).toHaveLength(13);
     for (const result of results) expect(result.error, result.workflowId).toBeUndefined();
   }, 120_000);
 
   it('would catch an incompatible change to the workflow', async () => {
     const results = await replay(NONDETERMINISTIC);
-    expect(results.map((r) => r.error?.name)).toEqual(Array(11).fill('DeterminismViolationError'));
+    expect(results.map((r) => r.error?.name)).toEqual(Array(13).fill('DeterminismViolationError'));
   }, 120_000);
 });
