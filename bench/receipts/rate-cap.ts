@@ -90,6 +90,17 @@ async function pending(admin: pg.Pool): Promise<number> {
   return rows[0].n;
 }
 
+async function walLsn(admin: pg.Pool): Promise<string> {
+  return (await admin.query('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
+}
+
+async function walSince(admin: pg.Pool, lsn: string): Promise<number> {
+  const { rows } = await admin.query('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::float8 AS b', [
+    lsn,
+  ]);
+  return rows[0].b;
+}
+
 async function main(): Promise<void> {
   log(
     `${os.availableParallelism()} cores; load average ${os
@@ -163,16 +174,24 @@ async function main(): Promise<void> {
         byComponent.set('PostgreSQL', (byComponent.get('PostgreSQL') ?? 0) + reaped);
         return byComponent;
       };
+      // WAL written in each kind of round: frozen rounds give a transfer's, running rounds add the receipts'.
+      const wal = { on: 0, off: 0, transfersOn: 0, transfersOff: 0 };
       for (const running of [true, false, false, true]) {
         if (!running) signalTree(worker.pid, 'SIGSTOP');
         const before = cpuNow();
         const renderedAtStart = await rendered(admin);
+        const walAtStart = await walLsn(admin);
         const started = performance.now();
         try {
           (running ? on : off).push(await transferTps(tpsUrl, script, TPS_SECONDS, ledgerCpus));
         } finally {
           if (!running) signalTree(worker.pid, 'SIGCONT');
         }
+        const walBytes = await walSince(admin, walAtStart);
+        const transfers = (running ? on : off).at(-1) ?? 0;
+        if (running)
+          [wal.on, wal.transfersOn] = [wal.on + walBytes, wal.transfersOn + transfers * TPS_SECONDS];
+        else [wal.off, wal.transfersOff] = [wal.off + walBytes, wal.transfersOff + transfers * TPS_SECONDS];
         if (running) {
           await sleep(200); // the last backends exit and are reaped
           secondsOn += (performance.now() - started) / 1000;
@@ -190,6 +209,12 @@ async function main(): Promise<void> {
         .map(([k, ms]) => `${k} ${(ms / Math.max(1, renderedOn)).toFixed(1)}`);
       const receiptMs = [...cpuOn].filter(([k]) => k !== 'PostgreSQL').reduce((t, [, ms]) => t + ms, 0);
       log(`${label}: CPU while the worker ran (share of one core): ${share.join(', ')}`);
+      const walPerTransfer = wal.off / Math.max(1, wal.transfersOff);
+      const walPerReceipt = (wal.on - wal.transfersOn * walPerTransfer) / Math.max(1, renderedOn);
+      log(
+        `${label}: WAL ${(walPerTransfer / 1024).toFixed(1)} KiB per transfer (frozen rounds), ` +
+          `${(walPerReceipt / 1024).toFixed(1)} KiB per stored receipt (running rounds, transfers' share taken out)`,
+      );
       log(
         `${label}: ${renderedOn} receipts in the running rounds, ${(receiptMs / Math.max(1, renderedOn)).toFixed(1)} ms ` +
           `CPU per receipt outside PostgreSQL (${perReceipt.join(', ')} ms)`,

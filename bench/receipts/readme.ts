@@ -1,11 +1,12 @@
-// Writes the receipt benchmark's figures into bench/README.md under "## Receipts", leaving every other
-// section as it is (creating the file if it is missing).
+// Writes the receipt benchmark's figures into bench/README.md under its own heading, leaving every other
+// section as it is (creating the file if it is missing): analysis written by hand goes in another section,
+// which a run never overwrites.
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
-const HEADING = '## Receipts';
+const HEADING = '## Receipts: the last `npm run bench:receipts` run';
 const LAST_RUN = fileURLToPath(new URL('./last-run.json', import.meta.url));
 
 export interface ReceiptFigures {
@@ -131,12 +132,12 @@ ${table([
   [
     `pipeline: ${f.burst}-transfer burst to the last stored PDF`,
     `${f.pipeline.toFixed(1)} receipts/s`,
-    '>= 70',
+    '',
   ],
   [
     'CPU per receipt in the burst, all processes',
     `${f.cpuMsPerReceipt.toFixed(1)} ms`,
-    `<= 25 ms ${f.cpuMsPerReceipt <= 25 ? 'met' : '**missed**'}`,
+    'see the floors section above',
   ],
   ['pipeline / raw renderer, shared cores', pct(ratio), ''],
   ...(f.splitBurst
@@ -174,7 +175,7 @@ ${table([
         [
           'the same, ledger on CPU 0 and receipts on the other core',
           `${f.split.tpsOn.toFixed(0)} / ${f.split.tpsOff.toFixed(0)} = ${pct(f.split.tpsOn / f.split.tpsOff)}`,
-          `>= 90% ${f.split.tpsOn / f.split.tpsOff >= 0.9 ? 'met' : '**missed**'}`,
+          `>= 95% ${f.split.tpsOn / f.split.tpsOff >= 0.95 ? 'met' : '**missed**'}`,
         ],
       ]
     : []),
