@@ -12,9 +12,14 @@
 -- started as one workflow, so it is claimed whole (p_limit counts the receipts picked first, not those).
 -- Each pick reads one partial index in its own order (receipts_unstarted by id, receipts_started by start
 -- time), so a claim reads about as many index entries as it returns, whatever the backlog.
+-- Each row says its transaction's kind, which the workflow's memo shows operators (a refund or a capture is not
+-- a transfer); a new result column, which CREATE OR REPLACE cannot add: hence the DROP (the migration that
+-- carries this file re-applies the grants and comments).
+DROP FUNCTION IF EXISTS wallet.claim_receipts(text, integer, interval, interval);
 CREATE OR REPLACE FUNCTION wallet.claim_receipts(p_claimer text, p_limit integer, p_lease interval,
                                                  p_restart_after interval DEFAULT '10 minutes')
-RETURNS TABLE (transaction_id bigint, sender_id bigint, receiver_id bigint, amount numeric, batch_id bigint)
+RETURNS TABLE (transaction_id bigint, sender_id bigint, receiver_id bigint, amount numeric, batch_id bigint,
+               kind text)
 LANGUAGE sql
 SECURITY DEFINER
 SET search_path = wallet, pg_temp
@@ -56,7 +61,7 @@ AS $$
                                 UNION ALL SELECT b.transaction_id FROM rest_of_batches b)
     RETURNING r.transaction_id, r.batch_id
   )
-  SELECT t.id, t.sender_id, t.receiver_id, t.amount, c.batch_id
+  SELECT t.id, t.sender_id, t.receiver_id, t.amount, c.batch_id, t.kind
     FROM claimed c JOIN wallet.transactions t ON t.id = c.transaction_id
    ORDER BY t.id
 $$;

@@ -31,9 +31,11 @@ export interface DepositRow {
   replayed: boolean;
 }
 
+export type TransactionKind = 'transfer' | 'deposit' | 'capture' | 'refund';
+
 export interface TransactionView {
   id: number;
-  kind: 'transfer' | 'deposit' | 'capture' | 'refund';
+  kind: TransactionKind;
   direction: 'sent' | 'received';
   counterparty_id: number | null;
   amount: string;
@@ -52,6 +54,7 @@ export interface ClaimedReceipt {
   amount: string;
   /** Set for the receipts of a batch transfer: they share the workflow receipt-batch-<batch_id>. */
   batch_id: number | null;
+  kind: TransactionKind;
 }
 
 export interface HoldRow {

@@ -109,6 +109,7 @@ function within<T>(opts: StartOptions, start: () => Promise<T>): Promise<T> {
 function startOne(opts: StartOptions, row: ClaimedReceipt) {
   const receipt = {
     transactionId: row.transaction_id,
+    kind: row.kind,
     senderId: row.sender_id,
     receiverId: row.receiver_id,
     amount: row.amount,

@@ -3,6 +3,7 @@
 // The workflow id is the business id, so two starts of one receipt collapse into one execution.
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { TransactionKind } from '../db/ledger.js';
 import type { ReceiptBatchWorkflowInput, ReceiptWorkflowInput } from '../workflows/types.js';
 import { ReceiverIdKey, SenderIdKey, TransactionIdKey, TransactionIdsKey } from './search-attributes.js';
 
@@ -10,6 +11,8 @@ export const RECEIPT_WORKFLOW_TYPE = 'receiptWorkflow';
 
 export interface ReceiptStart {
   transactionId: number;
+  /** Shown in the workflow's memo, for operators: a refund or a capture is not a transfer. */
+  kind: TransactionKind;
   senderId: number | null; // null for a deposit
   receiverId: number;
   amount: string;
@@ -42,7 +45,7 @@ export async function startReceiptWorkflow(
         { key: ReceiverIdKey, value: receipt.receiverId },
         ...(receipt.senderId === null ? [] : [{ key: SenderIdKey, value: receipt.senderId }]),
       ],
-      memo: { amount: receipt.amount, kind: receipt.senderId === null ? 'deposit' : 'transfer' },
+      memo: { amount: receipt.amount, kind: receipt.kind },
     });
     return handle.eagerlyStarted ? 'started-eagerly' : 'started';
   } catch (error) {

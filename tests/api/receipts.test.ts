@@ -3,7 +3,13 @@ import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { createTemporalReceiptStarter, type TemporalStarterOptions } from '../../src/api/receipts.js';
 
-const receipt = (transactionId: number) => ({ transactionId, senderId: 1, receiverId: 2, amount: '1.00' });
+const receipt = (transactionId: number) => ({
+  transactionId,
+  kind: 'transfer' as const,
+  senderId: 1,
+  receiverId: 2,
+  amount: '1.00',
+});
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const quiet = { warn: () => undefined, info: () => undefined, debug: () => undefined };
 

@@ -1,6 +1,6 @@
 // Every kind of receipt a real worker prints, end to end (real Temporal dev server, Chromium, PostgreSQL): a
-// capture's receipt names the hold it settles, and each item of a batch gets its own receipt (printed by the
-// batch's one workflow). The renderer's
+// capture's receipt names the hold it settles, a refund's the original, each workflow's memo says its kind, and
+// each item of a batch gets its own receipt (printed by the batch's one workflow). The renderer's
 // unit tests check the template; these check what the dispatcher, workflow and print make of real rows.
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -60,6 +60,25 @@ it("prints a capture's receipt naming the hold it settles, with the captured amo
   expect(text).toContain('Type Capture');
   expect(text).toContain(`Settles hold ${hold}`);
   expect(text).toContain('Amount 25.50');
+  // What operators read in the Temporal UI: the kind from the row, not guessed from who sent it.
+  const described = await client.workflow.getHandle(receiptWorkflowId(t)).describe();
+  expect(described.memo).toEqual({ amount: '25.50', kind: 'capture' });
+}, 120_000);
+
+it("prints a refund's receipt naming the original, and its workflow's memo says refund", async () => {
+  const a = await fundedUser(db.admin, 'buyer', '30.00');
+  const b = await fundedUser(db.admin, 'seller');
+  const original = (await db.app.query('SELECT * FROM wallet.transfer($1, $2, 20)', [a, b])).rows[0]
+    .transaction_id;
+  const refund = (await db.app.query('SELECT * FROM wallet.refund($1, 7.25)', [original])).rows[0]
+    .transaction_id;
+  const text = await printed(refund);
+  expect(text).toContain(`Refund of transaction ${original}`);
+  expect(text).toContain('Amount 7.25');
+  const memo = async (id: number) => (await client.workflow.getHandle(receiptWorkflowId(id)).describe()).memo;
+  expect(await memo(refund)).toEqual({ amount: '7.25', kind: 'refund' });
+  await printed(original);
+  expect(await memo(original)).toEqual({ amount: '20.00', kind: 'transfer' });
 }, 120_000);
 
 it("prints one receipt per item of a batch, each with its own receiver and amount, in the batch's workflow", async () => {

@@ -104,7 +104,13 @@ describe('receipts for money moved in SQL', () => {
     try {
       const { rows } = await api.query('SELECT * FROM wallet.transfer($1, $2, 1.00)', [frank, grace]);
       const id: number = rows[0].transaction_id;
-      const receipt = { transactionId: id, senderId: frank, receiverId: grace, amount: '1.00' };
+      const receipt = {
+        transactionId: id,
+        kind: 'transfer' as const,
+        senderId: frank,
+        receiverId: grace,
+        amount: '1.00',
+      };
       expect(await startReceiptWorkflow(client, TASK_QUEUE, receipt)).toBe('started');
       await worker.dispatcher?.sweep(); // the sweep finds it unmarked and starts it again: absorbed
       await waitForReceipts(db.admin, [id]);
@@ -128,7 +134,13 @@ describe('receipts for money moved in SQL', () => {
 
   it('fails at once, without retrying, for a transaction that does not exist', async () => {
     const missing = 9_000_001;
-    const receipt = { transactionId: missing, senderId: null, receiverId: 1, amount: '1.00' };
+    const receipt = {
+      transactionId: missing,
+      kind: 'deposit' as const,
+      senderId: null,
+      receiverId: 1,
+      amount: '1.00',
+    };
     await startReceiptWorkflow(client, TASK_QUEUE, receipt);
     const handle = client.workflow.getHandle(receiptWorkflowId(missing));
     const error = await handle.result().then(

@@ -33,6 +33,7 @@ export async function recordHistories(): Promise<string[]> {
     const missing = 9_999_999;
     await startReceiptWorkflow(client, 'wallet-receipts', {
       transactionId: missing,
+      kind: 'deposit',
       senderId: null,
       receiverId: bob,
       amount: '1.00',

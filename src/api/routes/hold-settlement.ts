@@ -60,6 +60,7 @@ export async function holdSettlementRoutes(app: FastifyInstance, ctx: AppContext
       else {
         await ctx.receipts.start({
           transactionId: row.transaction_id,
+          kind: 'capture',
           senderId: held.sender_id,
           receiverId: user.id,
           amount: taken,

@@ -58,6 +58,7 @@ export async function refundRoutes(app: FastifyInstance, ctx: AppContext) {
         const refund = await withRetry(() => ledger.transactionFor(ctx.pool, user.id, row.transaction_id));
         await ctx.receipts.start({
           transactionId: row.transaction_id,
+          kind: 'refund',
           senderId: user.id,
           receiverId: refund?.counterparty_id ?? user.id,
           amount: row.amount,

@@ -56,6 +56,7 @@ export async function walletRoutes(app: FastifyInstance, ctx: AppContext) {
       else {
         await ctx.receipts.start({
           transactionId: row.transaction_id,
+          kind: 'transfer',
           senderId: sender.id,
           receiverId,
           amount,
@@ -105,6 +106,7 @@ export async function walletRoutes(app: FastifyInstance, ctx: AppContext) {
       else
         await ctx.receipts.start({
           transactionId: row.transaction_id,
+          kind: 'deposit',
           senderId: null,
           receiverId: user.id,
           amount,
