@@ -1,10 +1,11 @@
 // Running a Temporal server as a child process (the dev server, or the real server of the production shape):
-// keep its output's tail for errors, kill it if this process dies, resolve once it answers gRPC.
+// keep its output's head and tail for errors, kill it if this process dies, resolve once it answers gRPC.
 import type { ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 
 const READY_TIMEOUT_MS = 60_000;
-const TAIL_CHARS = 4_000;
+const HEAD_CHARS = 2_000;
+const TAIL_CHARS = 2_000;
 
 export interface SupervisedServer {
   address: string;
@@ -17,14 +18,25 @@ export async function superviseServer(
   child: ChildProcess,
   opts: { address: string; what: string; stopGraceMs: number },
 ): Promise<SupervisedServer> {
-  // Keep only the output's tail, for the error message; reading the pipes also keeps the server from blocking.
+  // Keep the output whole while it is short, then its head and tail, for the error message (a Go panic names
+  // its cause first, then pages of stack); reading the pipes also keeps the server from blocking.
+  let whole = '';
+  let head = '';
   let tail = '';
   const keep = (chunk: Buffer) => {
-    tail = (tail + chunk.toString()).slice(-TAIL_CHARS);
+    if (head) {
+      tail = (tail + chunk.toString()).slice(-TAIL_CHARS);
+      return;
+    }
+    whole += chunk.toString();
+    if (whole.length > HEAD_CHARS + TAIL_CHARS) {
+      [head, tail, whole] = [whole.slice(0, HEAD_CHARS), whole.slice(-TAIL_CHARS), ''];
+    }
   };
+  const output = () => (head ? `${head}\n[...]\n${tail}` : whole);
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  // 'close' rather than 'exit': it comes after the pipes are drained, so the tail holds the last words.
+  // 'close' rather than 'exit': it comes after the pipes are drained, so the output holds the last words.
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   // A bad path fails here with spawn's own error (e.g. ENOENT naming the path).
   await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
@@ -43,7 +55,7 @@ export async function superviseServer(
   };
   const died = exited.then((): never => {
     throw new Error(
-      `${opts.what} exited early (code ${child.exitCode}, signal ${child.signalCode}):\n${tail}`,
+      `${opts.what} exited early (code ${child.exitCode}, signal ${child.signalCode}):\n${output()}`,
     );
   });
   try {

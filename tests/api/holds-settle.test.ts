@@ -55,6 +55,7 @@ describe('capture and release', () => {
     });
     expect(receipts.started).toContainEqual({
       transactionId: tx,
+      kind: 'capture',
       senderId: s.id,
       receiverId: r.id,
       amount: '25.50',

@@ -57,6 +57,7 @@ describe('refunds', () => {
     expect(await ctx.balanceOf(alice.id)).toBe('100.00');
     expect(receipts.started.at(-1)).toEqual({
       transactionId: body.transaction_id,
+      kind: 'refund',
       senderId: bob.id,
       receiverId: alice.id,
       amount: '10.00',

@@ -37,6 +37,7 @@ describe('transfer', () => {
     expect(await ctx.balanceOf(jane.id)).toBe('50.00');
     expect(receipts.started).toContainEqual({
       transactionId: body.transaction_id,
+      kind: 'transfer',
       senderId: john.id,
       receiverId: jane.id,
       amount: '50.00',

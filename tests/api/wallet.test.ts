@@ -55,6 +55,7 @@ describe('deposit', () => {
     });
     expect(receipts.started).toContainEqual({
       transactionId: res.json().transaction_id,
+      kind: 'deposit',
       senderId: null,
       receiverId: u.id,
       amount: '100.00',
