@@ -129,11 +129,7 @@ ${table([
     '',
   ],
   ["Chromium's floor: a blank page printed alone", `${f.blankPrintMs.toFixed(1)} ms CPU per print`, ''],
-  [
-    `pipeline: ${f.burst}-transfer burst to the last stored PDF`,
-    `${f.pipeline.toFixed(1)} receipts/s`,
-    '',
-  ],
+  [`pipeline: ${f.burst}-transfer burst to the last stored PDF`, `${f.pipeline.toFixed(1)} receipts/s`, ''],
   [
     'CPU per receipt in the burst, all processes',
     `${f.cpuMsPerReceipt.toFixed(1)} ms`,
