@@ -14,7 +14,11 @@ const USERS = 6;
 const CALLS = 150;
 const money = (cents: number) =>
   `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
-const cents = (text: string) => Math.round(Number(text) * 100); // test-side only: amounts stay far below 2^53
+/** Exact: PostgreSQL prints numeric(20,2) with two decimals, so dropping the point gives whole cents. */
+const cents = (text: string) => {
+  if (!/^-?\d+\.\d{2}$/.test(text)) throw new Error(`not a two-decimal amount: ${text}`);
+  return Number(text.replace('.', ''));
+};
 
 interface Flow {
   user: number;
@@ -181,5 +185,39 @@ describe('balance_at and statements on a random history', () => {
       }
     }
     expect((await db.admin.query('SELECT * FROM wallet.audit()')).rows).toEqual([]);
+  });
+
+  it('counts an entry at exactly its own time: in balance_at (at or before) and from, not in to', async () => {
+    const [a, b] = [await fundedUser(db.admin, 'edge_a', '10.00'), await fundedUser(db.admin, 'edge_b')];
+    await db.app.query('SELECT * FROM wallet.transfer($1, $2, 4.00)', [a, b]);
+    await db.app.query('SELECT * FROM wallet.transfer($1, $2, 1.00)', [a, b]);
+    // b's entries: 1 (+4.00), 2 (+1.00); their own times, to the microsecond.
+    const { rows } = await db.admin.query(
+      'SELECT entry, created_at::text AS at FROM wallet.entries WHERE user_id = $1 ORDER BY entry',
+      [b],
+    );
+    const [first, second] = rows.map((r) => r.at as string) as [string, string];
+    // Two calls a round trip apart: the second entry is later (to the microsecond), which the rest relies on.
+    const shift = async (t: string, by: string) =>
+      (await db.admin.query('SELECT ($1::timestamptz + $2::interval)::text AS t', [t, by])).rows[0]
+        .t as string;
+    expect((await shift(first, '1 microsecond')) <= second).toBe(true);
+    const balanceAt = async (t: string) =>
+      (await db.app.query('SELECT wallet.balance_at($1, $2::timestamptz) AS v', [b, t])).rows[0].v as string;
+    expect(await balanceAt(first)).toBe('4.00');
+    expect(await balanceAt(second)).toBe('5.00');
+    expect(await balanceAt(await shift(second, '-1 microsecond'))).toBe('4.00');
+    expect(await balanceAt(await shift(first, '-1 microsecond'))).toBe('0.00');
+    const entries = async (from: string, to: string) =>
+      (
+        await db.app.query('SELECT entry FROM wallet.statement($1, $2::timestamptz, $3::timestamptz)', [
+          b,
+          from,
+          to,
+        ])
+      ).rows.map((r) => r.entry as number);
+    expect(await entries(first, second)).toEqual([1]); // from is in, to is out
+    expect(await entries(second, await shift(second, '1 microsecond'))).toEqual([2]);
+    expect(await entries(await shift(first, '1 microsecond'), second)).toEqual([]);
   });
 });
