@@ -13,12 +13,11 @@ import type { Client } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { embeddedServerUrl, startEmbeddedPostgres } from '../../src/db/embedded.js';
-import { createPool } from '../../src/db/pool.js';
 import { isFree } from '../../src/dev/ports.js';
 import { findFreePort } from '../../src/net/free-port.js';
 import { connectTemporalClient } from '../../src/temporal/client.js';
 import type { DevServer } from '../../src/temporal/dev-server.js';
-import { createTestDatabase, fundedUser, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, fundedUser, queryOnce, type TestDatabase } from '../helpers/database.js';
 import { PROJECT_ROOT, waitFor, waitForReceipts } from '../helpers/receipt-worker.js';
 import { startTestTemporal } from '../helpers/temporal.js';
 import { alive, DevStack, descendants } from './dev-stack.js';
@@ -227,12 +226,14 @@ describe('npm run dev', () => {
       dataDir: path.join(dev.dir, 'data', 'pgdata'),
       port: dev.ports.pg,
     });
-    const pool = createPool({ url: embeddedServerUrl(dev.ports.pg, 'wallet'), max: 1 });
     try {
-      const { rows } = await pool.query('SELECT status FROM wallet.receipts WHERE transaction_id = $1', [id]);
+      const { rows } = await queryOnce(
+        embeddedServerUrl(dev.ports.pg, 'wallet'),
+        'SELECT status FROM wallet.receipts WHERE transaction_id = $1',
+        [id],
+      );
       expect(rows).toEqual([{ status: 'rendered' }]);
     } finally {
-      await pool.end();
       await pg.stop();
     }
   });

@@ -8,9 +8,9 @@ import { temporal as proto } from '@temporalio/proto';
 import puppeteer from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { embeddedServerUrl, startEmbeddedPostgres } from '../../src/db/embedded.js';
-import { createPool } from '../../src/db/pool.js';
 import { isFree } from '../../src/dev/ports.js';
 import { connectTemporalClient } from '../../src/temporal/client.js';
+import { queryOnce } from '../helpers/database.js';
 import { alive, DevStack, descendants } from './dev-stack.js';
 
 vi.setConfig({ testTimeout: 240_000 });
@@ -143,15 +143,12 @@ describe('npm run dev', () => {
     for (const part of ['postgres', 'temporal', 'src/server.ts', 'src/worker.ts', 'chrom'])
       expect(names).toContain(part);
     // The receipt is still pending as the interrupt goes out: its PDF, found later, is the drain's work.
-    const live = createPool({ url: embeddedServerUrl(dev.ports.pg, 'wallet'), max: 1 });
-    try {
-      const { rows } = await live.query('SELECT status FROM wallet.receipts WHERE transaction_id = $1', [
-        slow,
-      ]);
-      expect(rows).toEqual([{ status: 'pending' }]);
-    } finally {
-      await live.end();
-    }
+    const { rows: live } = await queryOnce(
+      embeddedServerUrl(dev.ports.pg, 'wallet'),
+      'SELECT status FROM wallet.receipts WHERE transaction_id = $1',
+      [slow],
+    );
+    expect(live).toEqual([{ status: 'pending' }]);
     const outputBefore = dev.output.length;
     dev.interrupt();
     await dev.waitForExit();
@@ -183,16 +180,15 @@ describe('npm run dev', () => {
       dataDir: path.join(dev.dir, 'data', 'pgdata'),
       port: dev.ports.pg,
     });
-    const pool = createPool({ url: embeddedServerUrl(dev.ports.pg, 'wallet'), max: 1 });
     try {
-      const { rows } = await pool.query(
+      const { rows } = await queryOnce(
+        embeddedServerUrl(dev.ports.pg, 'wallet'),
         'SELECT status, pdf_size FROM wallet.receipts WHERE transaction_id = $1',
         [slow],
       );
       expect(rows).toEqual([{ status: 'rendered', pdf_size: expect.any(Number) }]);
       expect(rows[0].pdf_size).toBeGreaterThan(0);
     } finally {
-      await pool.end();
       await pg.stop();
     }
   });

@@ -76,3 +76,18 @@ export async function fundedUser(db: pg.Pool, username: string, amount = '0.00')
   if (amount !== '0.00') await db.query('SELECT * FROM wallet.deposit($1, $2::numeric)', [id, amount]);
   return id;
 }
+
+/**
+ * One query on a connection of its own, closed before this returns. For a server the test stops right after:
+ * a pool's end() resolves before its sockets close, and a fast shutdown that overtakes the goodbye reaches the
+ * idle connection as a 57P01 'error' that nothing handles; a client's end() waits for the socket to close.
+ */
+export async function queryOnce(url: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    return await client.query(sql, params);
+  } finally {
+    await client.end();
+  }
+}
