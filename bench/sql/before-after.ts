@@ -1,6 +1,7 @@
-// wallet.transfer before and after holds, side by side on one server: a database migrated from main's
-// migrations (BEFORE_REF, default main) and one from this tree's, the same 10,000 funded wallets, pgbench
-// uniform transfers as the API calls them, in alternating rounds. Reports TPS and server CPU ms per transfer.
+// `npx tsx bench/sql/before-after.ts`: wallet.transfer before and after a change, side by side on one server
+// (written for holds, named holds-ab.ts until then): a database migrated from BEFORE_REF's migrations (default
+// main) and one from this tree's, the same 10,000 funded wallets, pgbench uniform transfers as the API calls
+// them, in alternating rounds. Reports TPS and server CPU ms per transfer.
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -20,7 +21,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BEFORE_REF = process.env.BEFORE_REF ?? 'main';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-const dir = await mkdtemp(path.join(os.tmpdir(), 'wallet-bench-holds-ab-'));
+const dir = await mkdtemp(path.join(os.tmpdir(), 'wallet-bench-before-after-'));
 const server = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await findFreePort() });
 try {
   const beforeMigrations = path.join(dir, 'before-migrations');
