@@ -3,11 +3,6 @@
 // last month's entries (monthly-rendered: monthlyStatementsWorkflow, started with the Schedule's own input,
 // fanning out to two child statementWorkflows). Used by replay.test.ts when RECORD_STATEMENT_HISTORIES=1;
 // the JSON files are committed and replayed on every later run. Re-record only on purpose.
-import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { startReceiptWorker } from '../../src/receipts/receipt-worker.js';
-import { resolveTemporalCli } from '../../src/temporal/cli-path.js';
-import { connectTemporalClient } from '../../src/temporal/client.js';
 import type { monthlyStatementsWorkflow } from '../../src/workflows/monthly-statements.js';
 import type { statementWorkflow } from '../../src/workflows/statement.js';
 import {
@@ -16,26 +11,16 @@ import {
   previousMonth,
   statementWorkflowId,
 } from '../../src/workflows/statement-types.js';
-import { createTestDatabase, fundedUser } from '../helpers/database.js';
-import { PROJECT_ROOT, receiptConfig, silentLogger } from '../helpers/receipt-worker.js';
-import { startTestTemporal } from '../helpers/temporal.js';
-import { FIXTURES } from './record-histories.js';
+import { fundedUser } from '../helpers/database.js';
+import { exportHistories, withRecordingStack } from './recording-stack.js';
 
 const TASK_QUEUE = 'wallet-receipts';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function recordStatementHistories(): Promise<string[]> {
-  const db = await createTestDatabase();
-  const temporal = await startTestTemporal();
-  const worker = await startReceiptWorker({
-    config: receiptConfig(temporal.address),
-    databaseUrl: db.url,
-    log: silentLogger,
-  });
-  const client = await connectTemporalClient({ address: temporal.address, namespace: 'default' });
-  const transfer = async (from: number, to: number, amount: string) =>
-    db.admin.query('SELECT * FROM wallet.transfer($1, $2, $3)', [from, to, amount]);
-  try {
+export function recordStatementHistories(): Promise<string[]> {
+  return withRecordingStack(async ({ db, temporal, client }) => {
+    const transfer = async (from: number, to: number, amount: string) =>
+      db.admin.query('SELECT * FROM wallet.transfer($1, $2, $3)', [from, to, amount]);
     // One statement of a closed period holding a transfer each way.
     const alice = await fundedUser(db.admin, 'alice', '100.00');
     const bob = await fundedUser(db.admin, 'bob');
@@ -81,27 +66,9 @@ export async function recordStatementHistories(): Promise<string[]> {
       throw new Error(`the monthly run should print two statements: ${JSON.stringify(monthly)}`);
     }
 
-    const written: string[] = [];
-    for (const [name, workflowId] of [
+    return exportHistories(temporal, [
       ['statement-rendered', statementId],
       ['monthly-rendered', `monthly-statements-${month}`],
-    ] as const) {
-      // Exported the way an operator would: `temporal workflow show --output json`.
-      const json = execFileSync(
-        resolveTemporalCli(),
-        ['workflow', 'show', '--workflow-id', workflowId, '--address', temporal.address, '--output', 'json'],
-        { encoding: 'utf8' },
-      );
-      const file = new URL(`${name}.json`, FIXTURES);
-      await writeFile(file, `${JSON.stringify(JSON.parse(json), null, 2)}\n`);
-      written.push(file.pathname);
-    }
-    // In the layout `biome check` expects of committed JSON (short arrays on one line), as the others are.
-    execFileSync('npx', ['biome', 'format', '--write', ...written], { cwd: PROJECT_ROOT, stdio: 'ignore' });
-    return written;
-  } finally {
-    await worker.stop();
-    await client.connection.close();
-    await temporal.stop();
-  }
+    ]);
+  });
 }
