@@ -24,7 +24,11 @@ export default class SummaryReporter implements Reporter {
       if (module.state() === 'failed' && module.children.size === 0) counts.failed++; // a file that did not load
     }
     for (const error of unhandledErrors) console.log(`\nunhandled error: ${describeError(error)}`);
-    console.log(`\nvitest: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);
+    // Unhandled errors fail the run even with every test passed: the line says so, rather than look green.
+    const errors = unhandledErrors.length ? `, ${unhandledErrors.length} unhandled error(s) (above)` : '';
+    console.log(
+      `\nvitest: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${errors}`,
+    );
     if (process.env.CI === 'true' && counts.skipped > 0) {
       console.log(`CI does not allow skipped tests:\n  ${skipped.join('\n  ')}`);
       process.exitCode = 1;
